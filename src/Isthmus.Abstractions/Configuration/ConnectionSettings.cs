@@ -41,7 +41,8 @@ public sealed class ConnectionSettings
     public void Error(string? key, string message)
     {
         var location = key is not null && Map[key] is { } node ? node.Location : Map.Location;
-        _errors.Add(new ConfigError(location, $"connection '{Name}': {Qualify(key)}{message}"));
+        var subject = key is null ? Qualify(null) : Qualify(key) + " ";
+        _errors.Add(new ConfigError(location, $"connection '{Name}': {subject}{message}"));
     }
 
     /// <summary>Whether <paramref name="key"/> is present.</summary>
