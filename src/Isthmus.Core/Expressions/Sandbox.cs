@@ -1,6 +1,9 @@
 using Isthmus.Expressions.Functions;
 using Jint;
+using Jint.Native;
 using Jint.Native.Json;
+using Jint.Native.Object;
+using Jint.Runtime.Descriptors;
 
 namespace Isthmus.Expressions;
 
@@ -19,19 +22,8 @@ internal sealed class Sandbox
     /// <summary>The per-scope variables; every other global is made read-only so one run cannot leave traces for the next.</summary>
     internal static readonly string[] ScopeVariables = ["data", "event", "steps", "vars", "previous"];
 
-    // Runs once per engine: freezes the shared built-ins and the global object, so an expression such as
-    // "Math.max = null" or "globalThis.x = 1" fails instead of changing later evaluations on this engine.
-    private const string LockDown = """
-        for (const name of Object.getOwnPropertyNames(globalThis)) {
-          if (!['data','event','steps','vars','previous'].includes(name)) {
-            const d = Object.getOwnPropertyDescriptor(globalThis, name);
-            if ('value' in d && (d.configurable || d.writable)) Object.defineProperty(globalThis, name, { writable: false, configurable: false });
-          }
-        }
-        for (const o of [Object, Object.prototype, Array, Array.prototype, String, String.prototype, Number, Number.prototype,
-                         Boolean.prototype, Date, Date.prototype, Math, JSON, Function.prototype, RegExp.prototype]) Object.freeze(o);
-        Object.preventExtensions(globalThis);
-        """;
+    // Shared built-ins an expression could otherwise change for every later evaluation on the same engine.
+    private static readonly string[] Frozen = ["Object", "Array", "String", "Number", "Boolean", "Date", "Math", "JSON", "Function", "RegExp"];
 
     public Sandbox(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> codeTables)
     {
@@ -49,10 +41,10 @@ internal sealed class Sandbox
         LookupFunctions.Install(this, codeTables);
         foreach (var name in ScopeVariables)
         {
-            Engine.SetValue(name, Jint.Native.JsValue.Null);
+            Engine.SetValue(name, JsValue.Null);
         }
 
-        Engine.Execute(LockDown);
+        LockDown();
     }
 
     public Engine Engine { get; }
@@ -64,4 +56,53 @@ internal sealed class Sandbox
 
     /// <summary>Set after a sandbox limit fired: the engine may hold a half-finished state, so it is not reused.</summary>
     public bool Broken { get; set; }
+
+    /// <summary>
+    /// Freezes the shared built-ins and the global object, so "Math.max = null" or "globalThis.x = 1" fails
+    /// instead of changing later evaluations. Done from .NET rather than script so the time limit cannot cut it short.
+    /// </summary>
+    private void LockDown()
+    {
+        var global = Engine.Global;
+        foreach (var name in Frozen)
+        {
+            if (global.Get(name) is ObjectInstance builtIn)
+            {
+                Freeze(builtIn);
+                if (builtIn.Get("prototype") is ObjectInstance prototype)
+                {
+                    Freeze(prototype);
+                }
+            }
+        }
+
+        foreach (var key in global.GetOwnPropertyKeys())
+        {
+            if (!ScopeVariables.Contains(key.ToString()))
+            {
+                Seal(global, key);
+            }
+        }
+
+        global.PreventExtensions();
+    }
+
+    private static void Freeze(ObjectInstance target)
+    {
+        foreach (var key in target.GetOwnPropertyKeys())
+        {
+            Seal(target, key);
+        }
+
+        target.PreventExtensions();
+    }
+
+    private static void Seal(ObjectInstance target, JsValue key)
+    {
+        var property = target.GetOwnProperty(key);
+        if (property != PropertyDescriptor.Undefined && !property.IsAccessorDescriptor())
+        {
+            target.DefineOwnProperty(key, new PropertyDescriptor(property.Value, writable: false, enumerable: property.Enumerable, configurable: false));
+        }
+    }
 }
