@@ -11,6 +11,13 @@ public sealed record SettingScalar(string? Value, SourceLocation Location, bool 
 public sealed record SettingMap(IReadOnlyList<KeyValuePair<string, SettingNode>> Entries, SourceLocation Location)
     : SettingNode(Location)
 {
+    /// <summary>Where each key was written, when known; messages about a key (unknown, duplicate) point there.</summary>
+    public IReadOnlyDictionary<string, SourceLocation>? KeyLocations { get; init; }
+
+    /// <summary>Where <paramref name="key"/> was written: the key itself when known, else its value, else this mapping.</summary>
+    public SourceLocation KeyLocation(string key) =>
+        KeyLocations is not null && KeyLocations.TryGetValue(key, out var at) ? at : this[key]?.Location ?? Location;
+
     /// <summary>The node under <paramref name="key"/>, or <c>null</c>.</summary>
     public SettingNode? this[string key]
     {

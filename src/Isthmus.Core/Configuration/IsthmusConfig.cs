@@ -11,7 +11,11 @@ public sealed record IsthmusConfig(
     IReadOnlyList<ConnectionDefinition> Connections,
     IReadOnlyList<Flow> Flows,
     ExpressionEngine Expressions,
-    IReadOnlyList<string> Files);
+    IReadOnlyList<string> Files)
+{
+    /// <summary>Every <c>include:</c> entry as an absolute path or glob; the watcher re-runs them to notice new files.</summary>
+    public IReadOnlyList<string> IncludePatterns { get; init; } = [];
+}
 
 /// <summary>A connection as declared: its connector kind and raw settings, validated later by the connector's factory.</summary>
 public sealed record ConnectionDefinition(string Name, string Kind, SettingMap Settings, SourceLocation Location);

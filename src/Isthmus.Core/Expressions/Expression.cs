@@ -1,15 +1,20 @@
+using Acornima.Ast;
 using Isthmus.Configuration;
+using Jint;
 
 namespace Isthmus.Expressions;
 
 /// <summary>A compiled expression (e.g. <c>data.amount &gt; 100000 &amp;&amp; data.customer.credit == 'A'</c>). Thread-safe.</summary>
 public sealed class Expression
 {
-    internal Expression(string source, SourceLocation location, object compiled)
+    // Prepared scripts hold only the parsed, immutable AST, so one instance serves every pooled engine.
+    internal readonly Prepared<Script> Prepared;
+
+    internal Expression(string source, SourceLocation location, Prepared<Script> prepared)
     {
         Source = source;
         Location = location;
-        Compiled = compiled;
+        Prepared = prepared;
     }
 
     /// <summary>The text as written.</summary>
@@ -19,7 +24,7 @@ public sealed class Expression
     public SourceLocation Location { get; }
 
     /// <summary>The engine's prepared form.</summary>
-    internal object Compiled { get; }
+    internal object Compiled => Prepared;
 
     /// <inheritdoc/>
     public override string ToString() => Source;

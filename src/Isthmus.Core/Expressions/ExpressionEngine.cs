@@ -1,5 +1,8 @@
-using System.Text.Json.Nodes;
+using Acornima;
+using SourceLocation = Isthmus.Configuration.SourceLocation;
+using Acornima.Ast;
 using Isthmus.Configuration;
+using Jint;
 
 namespace Isthmus.Expressions;
 
@@ -9,10 +12,13 @@ namespace Isthmus.Expressions;
 /// </summary>
 public sealed class ExpressionEngine
 {
+    private readonly SandboxPool _pool;
+
     /// <summary>Creates an engine with the given code tables (name → code → value), usable from <c>lookup()</c>.</summary>
     public ExpressionEngine(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> codeTables)
     {
         CodeTables = codeTables;
+        _pool = new SandboxPool(codeTables);
     }
 
     /// <summary>The code tables visible to <c>lookup()</c>.</summary>
@@ -20,40 +26,76 @@ public sealed class ExpressionEngine
 
     /// <summary>Compiles an expression; on a syntax error adds a <see cref="ConfigError"/> and returns <c>null</c>.</summary>
     public Expression? Compile(string source, SourceLocation location, List<ConfigError> errors) =>
-        throw new NotImplementedException();
+        Compile(source, location, errors, path: null);
 
-    /// <summary>Compiles a value tree (see <see cref="ValueTemplate"/>); errors are added with their locations.</summary>
-    public ValueTemplate? CompileValue(SettingNode node, List<ConfigError> errors) =>
-        throw new NotImplementedException();
-
-    /// <summary>Opens a scope for one run. Not thread-safe: use it from one thread, then dispose it.</summary>
-    public EvaluationScope CreateScope(ExpressionInput input) => throw new NotImplementedException();
-}
-
-/// <summary>Evaluates compiled expressions against one event. Dispose to return its engine to the pool.</summary>
-public sealed class EvaluationScope : IDisposable
-{
-    internal EvaluationScope()
+    /// <summary>
+    /// Compiles an expression; on a syntax error adds a <see cref="ConfigError"/> whose message starts with
+    /// <paramref name="path"/> (e.g. <c>flows.x.when</c>) and returns <c>null</c>.
+    /// </summary>
+    #pragma warning disable CA1822 // An instance method: compilation belongs to the engine whose code tables and limits it targets.
+    public Expression? Compile(string source, SourceLocation location, List<ConfigError> errors, string? path)
+#pragma warning restore CA1822
     {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(errors);
+        var prefix = path is null ? "" : path + ": ";
+        if (string.IsNullOrWhiteSpace(source))
+        {
+            errors.Add(new ConfigError(location, $"{prefix}the expression is empty; write one such as data.amount > 1000"));
+            return null;
+        }
+
+        try
+        {
+            var prepared = Engine.PrepareScript(source, location.ToString(), strict: true);
+
+            // A script may hold statements; an expression must be exactly one, so "a; b" or "var x" are refused here.
+            if (prepared.Program?.Body is not [ExpressionStatement])
+            {
+                errors.Add(new ConfigError(location,
+                    $"{prefix}\"{source}\" must be a single expression (no ';', 'var', 'if' or other statements)"));
+                return null;
+            }
+
+            return new Expression(source, location, prepared);
+        }
+        catch (ScriptPreparationException e) when (e.InnerException is ParseErrorException syntax)
+        {
+            errors.Add(SyntaxError(source, location, prefix, syntax));
+            return null;
+        }
     }
 
-    /// <summary>Makes <paramref name="value"/> visible as <c>steps.&lt;name&gt;</c> (and as <c>vars.&lt;name&gt;</c>).</summary>
-    public void SetStepOutput(string name, JsonNode? value) => throw new NotImplementedException();
+    /// <summary>Compiles a value tree (see <see cref="ValueTemplate"/>); errors are added with their locations.</summary>
+    public ValueTemplate? CompileValue(SettingNode node, List<ConfigError> errors) => CompileValue(node, errors, path: null);
 
-    /// <summary>Makes the watched value's previous state visible as <c>previous</c>.</summary>
-    public void SetPrevious(JsonNode? value) => throw new NotImplementedException();
-
-    /// <summary>Evaluates to a JSON value. Throws <see cref="ExpressionException"/> on a runtime error or a sandbox limit.</summary>
-    public JsonNode? Evaluate(Expression expression) => throw new NotImplementedException();
-
-    /// <summary>Evaluates with JavaScript truthiness.</summary>
-    public bool Test(Expression expression) => throw new NotImplementedException();
-
-    /// <summary>Renders a template to a JSON value.</summary>
-    public JsonNode? Render(ValueTemplate template) => throw new NotImplementedException();
-
-    /// <inheritdoc/>
-    public void Dispose()
+    /// <summary>Compiles a value tree; error messages name the path of the offending value below <paramref name="path"/>.</summary>
+    public ValueTemplate? CompileValue(SettingNode node, List<ConfigError> errors, string? path)
     {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(errors);
+        var before = errors.Count;
+        var root = new TemplateCompiler(this, errors).Compile(node, path ?? "value");
+        return errors.Count == before ? new ValueTemplate(root) : null;
+    }
+
+    /// <summary>Opens a scope for one run. Not thread-safe: use it from one thread, then dispose it.</summary>
+    public EvaluationScope CreateScope(ExpressionInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new EvaluationScope(_pool, input);
+    }
+
+    private static ConfigError SyntaxError(string source, SourceLocation location, string prefix, ParseErrorException syntax)
+    {
+        // Acornima counts columns from 0; people count from 1. On a one-line expression the error can point
+        // at the exact character in the file; across lines only the line is certain.
+        var column = syntax.Column + 1;
+        var at = syntax.LineNumber <= 1
+            ? location with { Column = location.Column + syntax.Column }
+            : location with { Line = location.Line + syntax.LineNumber - 1 };
+        var what = syntax.Description.Contains("end of input", StringComparison.OrdinalIgnoreCase) ? "is incomplete" : "is not valid";
+        var where = syntax.LineNumber <= 1 ? $"column {column}" : $"line {syntax.LineNumber}, column {column}";
+        return new ConfigError(at, $"{prefix}expression \"{source}\" {what}: {syntax.Description} ({where})");
     }
 }

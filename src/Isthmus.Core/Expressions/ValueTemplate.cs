@@ -6,8 +6,11 @@ namespace Isthmus.Expressions;
 /// </summary>
 public sealed class ValueTemplate
 {
-    internal ValueTemplate(object root) => Root = root;
+    internal ValueTemplate(TemplatePart root) => Root = root;
 
     /// <summary>The engine's compiled tree.</summary>
-    internal object Root { get; }
+    internal TemplatePart Root { get; }
+
+    /// <summary>Every expression in the template, in document order (for tooling and tests).</summary>
+    public IReadOnlyList<Expression> Expressions => Root.Expressions().ToList();
 }

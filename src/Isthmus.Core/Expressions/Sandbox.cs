@@ -1,0 +1,108 @@
+using Isthmus.Expressions.Functions;
+using Jint;
+using Jint.Native;
+using Jint.Native.Json;
+using Jint.Native.Object;
+using Jint.Runtime.Descriptors;
+
+namespace Isthmus.Expressions;
+
+/// <summary>
+/// One Jint engine locked down for expressions, with the built-in functions installed. A Jint engine is not
+/// thread-safe and costs far more to create than an evaluation, so engines are pooled and one scope holds one.
+/// </summary>
+internal sealed class Sandbox
+{
+    /// <summary>Limits of one evaluation; documented in docs/expressions.md.</summary>
+    internal static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(100);
+    internal const long MemoryLimit = 4 * 1024 * 1024;
+    internal const int RecursionLimit = 64;
+    internal const int StatementLimit = 10_000;
+
+    /// <summary>The per-scope variables; every other global is made read-only so one run cannot leave traces for the next.</summary>
+    internal static readonly string[] ScopeVariables = ["data", "event", "steps", "vars", "previous"];
+
+    // Shared built-ins an expression could otherwise change for every later evaluation on the same engine.
+    private static readonly string[] Frozen = ["Object", "Array", "String", "Number", "Boolean", "Date", "Math", "JSON", "Function", "RegExp"];
+
+    public Sandbox(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> codeTables)
+    {
+        // No AllowClr: scripts see no .NET types, no importNamespace, no require, no fetch.
+        Engine = new Engine(options => options
+            .Strict()
+            .TimeoutInterval(Timeout)
+            .LimitMemory(MemoryLimit)
+            .LimitRecursion(RecursionLimit)
+            .MaxStatements(StatementLimit));
+        Json = new JsonParser(Engine);
+        DateFunctions.Install(this);
+        TextFunctions.Install(this);
+        ValueFunctions.Install(this);
+        LookupFunctions.Install(this, codeTables);
+        foreach (var name in ScopeVariables)
+        {
+            Engine.SetValue(name, JsValue.Null);
+        }
+
+        LockDown();
+    }
+
+    public Engine Engine { get; }
+
+    public JsonParser Json { get; }
+
+    /// <summary>The current scope's clock, read by <c>now()</c>.</summary>
+    public DateTimeOffset Now { get; set; }
+
+    /// <summary>Set after a sandbox limit fired: the engine may hold a half-finished state, so it is not reused.</summary>
+    public bool Broken { get; set; }
+
+    /// <summary>
+    /// Freezes the shared built-ins and the global object, so "Math.max = null" or "globalThis.x = 1" fails
+    /// instead of changing later evaluations. Done from .NET rather than script so the time limit cannot cut it short.
+    /// </summary>
+    private void LockDown()
+    {
+        var global = Engine.Global;
+        foreach (var name in Frozen)
+        {
+            if (global.Get(name) is ObjectInstance builtIn)
+            {
+                Freeze(builtIn);
+                if (builtIn.Get("prototype") is ObjectInstance prototype)
+                {
+                    Freeze(prototype);
+                }
+            }
+        }
+
+        foreach (var key in global.GetOwnPropertyKeys())
+        {
+            if (!ScopeVariables.Contains(key.ToString()))
+            {
+                Seal(global, key);
+            }
+        }
+
+        global.PreventExtensions();
+    }
+
+    private static void Freeze(ObjectInstance target)
+    {
+        foreach (var key in target.GetOwnPropertyKeys())
+        {
+            Seal(target, key);
+        }
+
+        target.PreventExtensions();
+    }
+
+    private static void Seal(ObjectInstance target, JsValue key)
+    {
+        var property = target.GetOwnProperty(key);
+        if (property != PropertyDescriptor.Undefined && !property.IsAccessorDescriptor())
+        {
+            target.DefineOwnProperty(key, new PropertyDescriptor(property.Value, writable: false, enumerable: property.Enumerable, configurable: false));
+        }
+    }
+}
