@@ -1,0 +1,30 @@
+namespace Isthmus.Events;
+
+/// <summary>Where an event is in its life.</summary>
+public enum EventStatus
+{
+    /// <summary>Appended and acknowledged; flows not yet run.</summary>
+    Pending = 0,
+    /// <summary>Every matching flow has a run (or was skipped by its condition).</summary>
+    Processed = 1,
+}
+
+/// <summary>An event as kept in the event log. <see cref="Seq"/> is the order of acceptance.</summary>
+public sealed record StoredEvent(
+    long Seq,
+    string Id,
+    string Connection,
+    string Type,
+    string? Entity,
+    string? Key,
+    string? Subject,
+    DateTimeOffset? Time,
+    DateTimeOffset ReceivedAt,
+    ReadOnlyMemory<byte> Data,
+    string? TraceParent,
+    EventStatus Status,
+    int Replays,
+    string? OnlyFlow);
+
+/// <summary>The answer to an append: the sequence number, and whether the event had been seen before.</summary>
+public readonly record struct AppendResult(long Seq, bool Duplicate);

@@ -1,0 +1,125 @@
+using Microsoft.Data.Sqlite;
+
+namespace Isthmus.Storage.Sqlite;
+
+/// <summary>Versioned schema migrations. Append new steps; never edit a shipped one.</summary>
+internal static class Migrations
+{
+    private static readonly string[] Steps =
+    [
+        // 1: the event log, runs, outbox, attempts, change state, overrides, API keys, audit log.
+        """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL,
+            connection TEXT NOT NULL,
+            type TEXT NOT NULL,
+            entity TEXT,
+            key TEXT,
+            subject TEXT,
+            time INTEGER,
+            received_at INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            trace_parent TEXT,
+            dedup_key TEXT NOT NULL,
+            status INTEGER NOT NULL DEFAULT 0,
+            processed_at INTEGER,
+            outcome TEXT,
+            replays INTEGER NOT NULL DEFAULT 0,
+            only_flow TEXT,
+            UNIQUE (connection, dedup_key)
+        );
+        CREATE INDEX events_pending ON events (seq) WHERE status = 0;
+        CREATE INDEX events_key ON events (key, seq);
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            event_seq INTEGER NOT NULL,
+            flow TEXT NOT NULL,
+            key TEXT,
+            status INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            finished_at INTEGER,
+            steps TEXT NOT NULL,
+            error TEXT,
+            pending_deliveries INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX runs_event ON runs (event_seq);
+        CREATE INDEX runs_flow ON runs (flow, id);
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            event_seq INTEGER NOT NULL,
+            connection TEXT NOT NULL,
+            action TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            idempotency_key TEXT NOT NULL,
+            order_key TEXT,
+            trace_parent TEXT,
+            status INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            attempt_base INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            event_received_at INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            delivered_at INTEGER,
+            last_status INTEGER,
+            last_error TEXT
+        );
+        CREATE INDEX deliveries_pending ON deliveries (id) WHERE status = 0;
+        CREATE INDEX deliveries_dead ON deliveries (id) WHERE status = 2;
+        CREATE INDEX deliveries_run ON deliveries (run_id);
+        CREATE TABLE delivery_attempts (
+            delivery_id INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            duration_ms REAL NOT NULL,
+            status_code INTEGER,
+            outcome INTEGER NOT NULL,
+            error TEXT,
+            next_attempt_at INTEGER,
+            PRIMARY KEY (delivery_id, attempt)
+        ) WITHOUT ROWID;
+        CREATE TABLE change_state (
+            flow TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT,
+            PRIMARY KEY (flow, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE flow_overrides (flow TEXT PRIMARY KEY, enabled INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
+        CREATE TABLE audit_log (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL, detail TEXT);
+        """,
+    ];
+
+    /// <summary>The schema version this build writes.</summary>
+    public static int Latest => Steps.Length;
+
+    public static void Apply(SqliteConnection connection)
+    {
+        Exec(connection, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        using var read = connection.CreateCommand();
+        read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+        var current = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (current > Latest)
+        {
+            throw new InvalidOperationException(
+                $"The database schema is version {current}, newer than this Isthmus build understands ({Latest}). Upgrade Isthmus or point store.path at another file.");
+        }
+
+        for (var version = current + 1; version <= Latest; version++)
+        {
+            using var tx = connection.BeginTransaction();
+            Exec(connection, Steps[version - 1], tx);
+            Exec(connection, $"INSERT INTO schema_version (version) VALUES ({version})", tx);
+            tx.Commit();
+        }
+    }
+
+    private static void Exec(SqliteConnection connection, string sql, SqliteTransaction? tx = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

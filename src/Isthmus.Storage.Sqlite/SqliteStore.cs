@@ -1,0 +1,111 @@
+using Isthmus.Connectors;
+using Isthmus.Events;
+using Microsoft.Data.Sqlite;
+
+namespace Isthmus.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode, one writer with group commit, pooled readers.
+/// </summary>
+public sealed partial class SqliteStore : IStore
+{
+    private readonly string _connectionString;
+    private readonly bool _fullSync;
+    private SqliteConnection? _writerConnection;
+    private GroupCommitWriter? _writer;
+
+    /// <summary>Opens (creating when missing) the store at <paramref name="path"/>.</summary>
+    /// <param name="synchronous"><c>full</c>: fsync at every group commit (survives power loss); <c>normal</c>: survives a process crash.</param>
+    public SqliteStore(string path, string synchronous = "full")
+    {
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        _fullSync = !string.Equals(synchronous, "normal", StringComparison.OrdinalIgnoreCase);
+        Admin = new SqliteStoreAdmin(this);
+    }
+
+    /// <inheritdoc/>
+    public IStoreAdmin Admin { get; }
+
+    private GroupCommitWriter Writer => _writer ?? throw new InvalidOperationException("Call InitializeAsync first.");
+
+    /// <inheritdoc/>
+    public Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Pragma(connection, "PRAGMA journal_mode=WAL");
+        Pragma(connection, _fullSync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+        Pragma(connection, "PRAGMA busy_timeout=30000");
+        Pragma(connection, "PRAGMA foreign_keys=OFF");
+        Migrations.Apply(connection);
+        _writerConnection = connection;
+        _writer = new GroupCommitWriter(connection);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A pooled read connection (WAL lets readers run beside the writer).</summary>
+    internal SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    internal Task<T> WriteAsync<T>(Func<WriteSession, T> work) => Writer.WriteAsync(work);
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_writerConnection is not null)
+        {
+            await _writerConnection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    internal static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    internal static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private static void Pragma(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<AppendResult> AppendEventAsync(string connection, EventDraft draft, DateTimeOffset receivedAt, string? traceParent, CancellationToken cancellationToken)
+    {
+        var data = draft.Data.ToArray();
+        return await WriteAsync(session =>
+        {
+            var seq = session.Scalar(
+                """
+                INSERT INTO events (id, connection, type, entity, key, subject, time, received_at, data, trace_parent, dedup_key)
+                VALUES ($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                ON CONFLICT (connection, dedup_key) DO NOTHING
+                RETURNING seq
+                """,
+                draft.Id, connection, draft.Type, draft.Entity, draft.Key, draft.Subject,
+                draft.Time is { } t ? Ms(t) : null, Ms(receivedAt), data, traceParent, draft.EffectiveDedupKey);
+            if (seq is long inserted)
+            {
+                return new AppendResult(inserted, false);
+            }
+
+            var existing = (long)session.Scalar("SELECT seq FROM events WHERE connection = $0 AND dedup_key = $1", connection, draft.EffectiveDedupKey)!;
+            return new AppendResult(existing, true);
+        }).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Isthmus.Cli;
+
+/// <summary>Prints API items as readable tables.</summary>
+internal static class Tables
+{
+    public static void Print(JsonElement items, params (string Header, string Property)[] columns)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var (header, _) in columns)
+        {
+            table.AddColumn(header);
+        }
+
+        var count = 0;
+        foreach (var item in items.EnumerateArray())
+        {
+            table.AddRow(columns.Select(c => Markup.Escape(Cell(item, c.Property))).ToArray());
+            count++;
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"[grey]{count} shown[/]");
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static void PrintJson(JsonElement element) => Console.WriteLine(JsonSerializer.Serialize(element, Indented));
+
+    private static string Cell(JsonElement item, string property)
+    {
+        if (!item.TryGetProperty(property, out var value))
+        {
+            return "";
+        }
+
+        var text = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString() ?? "",
+            JsonValueKind.Null => "",
+            _ => value.GetRawText(),
+        };
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var time) && text.Contains('T', StringComparison.Ordinal))
+        {
+            return time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss");
+        }
+
+        return text.Length > 60 ? text[..57] + "…" : text;
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Isthmus.Configuration;
+using Isthmus.Connectors;
+using Isthmus.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Isthmus.Cli;
+
+/// <summary><c>isthmus validate</c>: lists every configuration error with <c>file:line:col</c>.</summary>
+internal static class ValidateCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo>("--config", "-c") { Description = "The main configuration file.", DefaultValueFactory = _ => new FileInfo("isthmus.yaml") };
+        var command = new Command("validate", "Check a configuration and list every error.") { config };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(config)!;
+            var (loaded, connectors, errors) = IsthmusHost.Load(path.FullName, new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance));
+            if (loaded is null)
+            {
+                Print(errors);
+                return 1;
+            }
+
+            connectors!.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            Console.WriteLine($"{path.Name}: valid — {loaded.Connections.Count} connections, {loaded.Flows.Count} flows, {loaded.Files.Count} files.");
+            return 0;
+        });
+        return command;
+    }
+
+    public static void Print(IReadOnlyList<ConfigError> errors)
+    {
+        foreach (var error in errors)
+        {
+            Console.Error.WriteLine(error.ToString());
+        }
+
+        Console.Error.WriteLine($"{errors.Count} error{(errors.Count == 1 ? "" : "s")}.");
+    }
+}

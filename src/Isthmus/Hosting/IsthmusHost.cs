@@ -1,0 +1,89 @@
+using System.Text.Json.Serialization;
+using Isthmus.Api;
+using Isthmus.Configuration;
+using Isthmus.Connections;
+using Isthmus.Connectors;
+using Isthmus.Connectors.Http;
+using Isthmus.Connectors.Webhook;
+using Isthmus.Runtime;
+using Isthmus.Hooks;
+using Isthmus.Storage;
+using Isthmus.Storage.Sqlite;
+using Isthmus.Telemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Isthmus.Hosting;
+
+/// <summary>Builds the Isthmus web host from a configuration file: store, engine, hooks, API, health and metrics.</summary>
+public static class IsthmusHost
+{
+    /// <summary>The connector kinds this build knows.</summary>
+    public static IReadOnlyList<IConnectorFactory> Factories { get; } = [new WebhookConnectorFactory(), new HttpConnectorFactory()];
+
+    /// <summary>Loads and validates the configuration, connectors included. Errors carry <c>file:line:col</c>.</summary>
+    public static (IsthmusConfig? Config, ConnectorSet? Connectors, IReadOnlyList<ConfigError> Errors) Load(string path, ConnectorContext context)
+    {
+        var result = ConfigurationLoader.Load(path);
+        if (!result.Succeeded)
+        {
+            return (null, null, result.Errors);
+        }
+
+        var errors = new List<ConfigError>();
+        var connectors = ConnectorSet.Build(result.Config!.Connections, Factories, context, errors);
+        return connectors is null ? (null, null, errors) : (result.Config, connectors, []);
+    }
+
+    /// <summary>Creates the application for <paramref name="configPath"/>; throws <see cref="ConfigurationException"/> listing every error.</summary>
+    public static async Task<WebApplication> BuildAsync(string configPath, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        configure?.Invoke(builder);
+
+        var time = TimeProvider.System;
+        var context = new ConnectorContext(time, LoggerFactory.Create(_ => { }));
+        var (config, connectors, errors) = Load(configPath, context);
+        if (config is null)
+        {
+            throw new ConfigurationException(errors);
+        }
+
+        builder.WebHost.UseUrls(config.Server.Listen);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = config.Server.MaxBodySize + 1);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton<IsthmusMetrics>();
+        builder.Services.AddSingleton<IStore>(_ => new SqliteStore(config.Store.Path, config.Store.Synchronous));
+        builder.Services.AddSingleton(sp => new HostState(configPath, config, connectors!, sp));
+        builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddHostedService<HostLifecycle>();
+        builder.Services.AddOpenApi();
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(m => m.AddMeter(IsthmusMetrics.Name).AddPrometheusExporter())
+            .WithTracing(t => t.AddSource(IsthmusMetrics.Name).AddAspNetCoreInstrumentation());
+
+        var app = builder.Build();
+        app.MapHooks();
+        app.MapIsthmusApi();
+        app.MapHealth();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}
+
+/// <summary>The configuration could not be loaded; <see cref="Errors"/> lists every problem.</summary>
+public sealed class ConfigurationException(IReadOnlyList<ConfigError> errors)
+    : Exception("The configuration has errors:" + Environment.NewLine + string.Join(Environment.NewLine, errors))
+{
+    /// <summary>Every problem, with its location.</summary>
+    public IReadOnlyList<ConfigError> Errors { get; } = errors;
+}

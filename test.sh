@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the whole test suite and ends with "N passed, N failed". Needs only the .NET SDK.
+set -uo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+log=$(mktemp)
+dotnet test Isthmus.slnx "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+summary=$(awk '/^Test run summary:/{m=1} m&&/^ *succeeded:/{p=$2} m&&/^ *failed:/{f=$2} m&&/^ *skipped:/{s=$2} END{printf "%d passed, %d failed, %d skipped\n",p,f,s}' "$log")
+rm -f "$log"
+echo "$summary"
+exit "$rc"

@@ -1,0 +1,139 @@
+using System.Text;
+using Isthmus.Connectors;
+using Isthmus.Deliveries;
+using Isthmus.Events;
+using Isthmus.Runs;
+using Isthmus.Storage;
+using Isthmus.Storage.Sqlite;
+
+namespace Isthmus.Tests.Storage;
+
+public sealed class SqliteStoreTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);
+    private readonly string _path = Path.Combine(Path.GetTempPath(), $"isthmus-store-{Guid.NewGuid():N}.db");
+    private SqliteStore _store = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _store = new SqliteStore(_path, "normal");
+        await _store.InitializeAsync(CancellationToken.None);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(_path + suffix);
+        }
+    }
+
+    private static EventDraft Draft(string id, string? key = "k1") => new(id, "order.created", key, null, null, null, Encoding.UTF8.GetBytes($"{{\"id\":\"{id}\"}}"));
+
+    [Fact]
+    public async Task Append_SameConnectionAndId_IsADuplicate_OtherConnectionIsNot()
+    {
+        var first = await _store.AppendEventAsync("oa", Draft("e1"), Now, null, CancellationToken.None);
+        var again = await _store.AppendEventAsync("oa", Draft("e1"), Now, null, CancellationToken.None);
+        var elsewhere = await _store.AppendEventAsync("crm", Draft("e1"), Now, null, CancellationToken.None);
+        Assert.False(first.Duplicate);
+        Assert.True(again.Duplicate);
+        Assert.Equal(first.Seq, again.Seq);
+        Assert.False(elsewhere.Duplicate);
+    }
+
+    [Fact]
+    public async Task ConcurrentAppends_AreAllDurable_WithDistinctIncreasingSeqs()
+    {
+        var results = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => _store.AppendEventAsync("oa", Draft($"e{i}"), Now, null, CancellationToken.None).AsTask()));
+        Assert.Equal(500, results.Select(r => r.Seq).Distinct().Count());
+        var pending = await _store.ReadPendingEventsAsync(0, 1000, CancellationToken.None);
+        Assert.Equal(500, pending.Count);
+        Assert.Equal(pending.Select(p => p.Seq).Order(), pending.Select(p => p.Seq));
+    }
+
+    [Fact]
+    public async Task CompleteEvent_WritesRunAndDeliveries_AndIsIdempotent()
+    {
+        var seq = (await _store.AppendEventAsync("oa", Draft("e1"), Now, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", CancellationToken.None)).Seq;
+        var completion = new EventCompletion(seq, "f: run",
+            [new NewRun("f", "k1", RunStatus.Running, "[]", null, [new NewDelivery("erp", "request", "{}"u8.ToArray(), "oa:e1:f:send", "k1", null)])],
+            [new ChangeStateUpdate("f", "k1", "approved")]);
+        var created = await _store.CompleteEventAsync(completion, Now, CancellationToken.None);
+        var second = await _store.CompleteEventAsync(completion, Now, CancellationToken.None);
+        Assert.Single(created);
+        Assert.Empty(second);
+        Assert.Empty(await _store.ReadPendingEventsAsync(0, 10, CancellationToken.None));
+        Assert.Equal((true, "approved"), await _store.ReadChangeStateAsync("f", "k1", CancellationToken.None));
+        var pending = await _store.ReadPendingDeliveriesAsync(0, 10, CancellationToken.None);
+        Assert.Equal("oa:e1:f:send", Assert.Single(pending).IdempotencyKey);
+    }
+
+    [Fact]
+    public async Task Attempts_MoveTheDeliveryAndFinishTheRun()
+    {
+        var (delivery, runId) = await OneDeliveryAsync();
+        await _store.RecordAttemptAsync(new AttemptRecord(delivery.Id, runId, 1, Now, TimeSpan.FromMilliseconds(5), 503, AttemptOutcome.Retrying, "503", Now.AddSeconds(1)), CancellationToken.None);
+        Assert.Equal(RunStatus.Running, (await _store.Admin.GetRunAsync(runId, CancellationToken.None))!.Status);
+        await _store.RecordAttemptAsync(new AttemptRecord(delivery.Id, runId, 2, Now, TimeSpan.FromMilliseconds(5), 200, AttemptOutcome.Delivered, null, null), CancellationToken.None);
+        var run = await _store.Admin.GetRunAsync(runId, CancellationToken.None);
+        Assert.Equal(RunStatus.Completed, run!.Status);
+        Assert.Equal(0, run.PendingDeliveries);
+        var view = await _store.Admin.GetDeliveryAsync(delivery.Id, CancellationToken.None);
+        Assert.Equal(DeliveryStatus.Delivered, view!.Status);
+        Assert.Equal(2, (await _store.Admin.ListAttemptsAsync(delivery.Id, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task DeadLetter_FailsTheRun_ReplayReopensIt_DiscardDropsIt()
+    {
+        var (delivery, runId) = await OneDeliveryAsync();
+        await _store.RecordAttemptAsync(new AttemptRecord(delivery.Id, runId, 1, Now, TimeSpan.Zero, 422, AttemptOutcome.Dead, "422 bad", null), CancellationToken.None);
+        Assert.Equal(RunStatus.Failed, (await _store.Admin.GetRunAsync(runId, CancellationToken.None))!.Status);
+        Assert.Single(await _store.Admin.ListDeliveriesAsync(new DeliveryQuery(Status: DeliveryStatus.Dead), CancellationToken.None));
+
+        var replayed = await _store.Admin.ReplayDeliveryAsync(delivery.Id, Now, CancellationToken.None);
+        Assert.NotNull(replayed);
+        Assert.Equal(1, replayed.AttemptBase);
+        Assert.Equal(RunStatus.Running, (await _store.Admin.GetRunAsync(runId, CancellationToken.None))!.Status);
+        Assert.Null(await _store.Admin.ReplayDeliveryAsync(delivery.Id, Now, CancellationToken.None)); // no longer dead
+
+        await _store.RecordAttemptAsync(new AttemptRecord(delivery.Id, runId, 2, Now, TimeSpan.Zero, 422, AttemptOutcome.Dead, "422 bad", null), CancellationToken.None);
+        Assert.True(await _store.Admin.DiscardDeliveryAsync(delivery.Id, CancellationToken.None));
+        Assert.Empty(await _store.Admin.ListDeliveriesAsync(new DeliveryQuery(Status: DeliveryStatus.Dead), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Purge_RemovesOldFinishedWork_KeepsDeadLettersAndRecentEvents()
+    {
+        var (delivery, runId) = await OneDeliveryAsync();
+        await _store.RecordAttemptAsync(new AttemptRecord(delivery.Id, runId, 1, Now, TimeSpan.Zero, 200, AttemptOutcome.Delivered, null, null), CancellationToken.None);
+        await _store.AppendEventAsync("oa", Draft("recent"), Now.AddDays(10), null, CancellationToken.None);
+        var purged = await _store.PurgeAsync(Now.AddDays(7), CancellationToken.None);
+        Assert.Equal(1, purged);
+        var events = await _store.Admin.ListEventsAsync(new EventQuery(), CancellationToken.None);
+        Assert.Equal("recent", Assert.Single(events).Id);
+        Assert.Null(await _store.Admin.GetRunAsync(runId, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ReopeningTheFile_KeepsEverything()
+    {
+        await _store.AppendEventAsync("oa", Draft("kept"), Now, null, CancellationToken.None);
+        await _store.DisposeAsync();
+        _store = new SqliteStore(_path, "full");
+        await _store.InitializeAsync(CancellationToken.None);
+        Assert.Equal("kept", Assert.Single(await _store.ReadPendingEventsAsync(0, 10, CancellationToken.None)).Id);
+    }
+
+    private async Task<(PendingDelivery Delivery, long RunId)> OneDeliveryAsync()
+    {
+        var seq = (await _store.AppendEventAsync("oa", Draft("e-" + Guid.NewGuid().ToString("N")), Now, null, CancellationToken.None)).Seq;
+        var created = await _store.CompleteEventAsync(new EventCompletion(seq, "f: run",
+            [new NewRun("f", "k1", RunStatus.Running, "[]", null, [new NewDelivery("erp", "request", "{}"u8.ToArray(), $"key-{seq}", "k1", null)])], []),
+            Now, CancellationToken.None);
+        return (created[0], created[0].RunId);
+    }
+}
