@@ -7,7 +7,7 @@ namespace Isthmus.Storage.Sqlite;
 
 public sealed partial class SqliteStore
 {
-    internal const string EventColumns = "seq, id, connection, type, entity, key, subject, time, received_at, data, trace_parent, status, replays, only_flow";
+    internal const string EventColumns = "seq, id, connection, type, entity, key, subject, time, received_at, data, trace_parent, status, replays, only_flow, outcome";
 
     private const string DeliveryColumns =
         "id, run_id, connection, action, payload, idempotency_key, order_key, attempts, attempt_base, next_attempt_at, trace_parent, event_received_at";
@@ -34,7 +34,7 @@ public sealed partial class SqliteStore
         r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
         r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6),
         r.IsDBNull(7) ? null : FromMs(r.GetInt64(7)), FromMs(r.GetInt64(8)), (byte[])r.GetValue(9),
-        r.IsDBNull(10) ? null : r.GetString(10), (EventStatus)r.GetInt32(11), r.GetInt32(12), r.IsDBNull(13) ? null : r.GetString(13));
+        r.IsDBNull(10) ? null : r.GetString(10), (EventStatus)r.GetInt32(11), r.GetInt32(12), r.IsDBNull(13) ? null : r.GetString(13), r.IsDBNull(14) ? null : r.GetString(14));
 
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<PendingDelivery>> CompleteEventAsync(EventCompletion completion, DateTimeOffset now, CancellationToken cancellationToken)

@@ -10,6 +10,7 @@ public enum EventStatus
 }
 
 /// <summary>An event as kept in the event log. <see cref="Seq"/> is the order of acceptance.</summary>
+/// <param name="Outcome">Once processed: what each matching flow did (<c>flow: run</c>, <c>flow: condition false</c>, …).</param>
 public sealed record StoredEvent(
     long Seq,
     string Id,
@@ -24,7 +25,8 @@ public sealed record StoredEvent(
     string? TraceParent,
     EventStatus Status,
     int Replays,
-    string? OnlyFlow);
+    string? OnlyFlow,
+    string? Outcome = null);
 
 /// <summary>The answer to an append: the sequence number, and whether the event had been seen before.</summary>
 public readonly record struct AppendResult(long Seq, bool Duplicate);

@@ -6,10 +6,10 @@ namespace Isthmus.Api;
 
 /// <summary>An event as the API shows it.</summary>
 public sealed record EventDto(long Seq, string Id, string Connection, string Type, string? Entity, string? Key, string? Subject,
-    DateTimeOffset? Time, DateTimeOffset ReceivedAt, EventStatus Status, int Replays, string? TraceParent, JsonElement Data)
+    DateTimeOffset? Time, DateTimeOffset ReceivedAt, EventStatus Status, string? Outcome, int Replays, string? TraceParent, JsonElement Data)
 {
     internal static EventDto From(StoredEvent e) => new(e.Seq, e.Id, e.Connection, e.Type, e.Entity, e.Key, e.Subject, e.Time,
-        e.ReceivedAt, e.Status, e.Replays, e.TraceParent, Json(e.Data));
+        e.ReceivedAt, e.Status, e.Outcome, e.Replays, e.TraceParent, Json(e.Data));
 
     internal static JsonElement Json(ReadOnlyMemory<byte> utf8)
     {

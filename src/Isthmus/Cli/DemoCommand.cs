@@ -82,7 +82,8 @@ internal static class DemoCommand
     /// <summary>Prints new events and finished runs as they happen, and totals every few seconds.</summary>
     private static async Task WatchAsync(IStore store, SimulatedErp erp, CancellationToken cancellationToken)
     {
-        long lastSeq = 0, lastRun = 0;
+        var printed = new HashSet<long>();
+        long lastRun = 0;
         var tick = 0;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
@@ -90,10 +91,9 @@ internal static class DemoCommand
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
                 var events = await store.Admin.ListEventsAsync(new EventQuery(Limit: 50), cancellationToken);
-                foreach (var e in events.Where(e => e.Seq > lastSeq).Reverse())
+                foreach (var e in events.Where(e => e.Status == Events.EventStatus.Processed && printed.Add(e.Seq)).Reverse())
                 {
-                    AnsiConsole.MarkupLine($"[grey]{e.ReceivedAt.ToLocalTime():HH:mm:ss}[/] event  #{e.Seq,-5} [blue]{Markup.Escape(e.Type)}[/] key={Markup.Escape(e.Key ?? "-")}");
-                    lastSeq = Math.Max(lastSeq, e.Seq);
+                    AnsiConsole.MarkupLine($"[grey]{e.ReceivedAt.ToLocalTime():HH:mm:ss}[/] event  #{e.Seq,-5} [blue]{Markup.Escape(e.Type)}[/] key={Markup.Escape(e.Key ?? "-")} [grey]→ {Markup.Escape(e.Outcome ?? "")}[/]");
                 }
 
                 var runs = await store.Admin.ListRunsAsync(new RunQuery(Limit: 50), cancellationToken);

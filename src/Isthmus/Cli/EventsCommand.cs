@@ -37,7 +37,7 @@ internal static class EventsCommand
             }
 
             Tables.Print(page.Value.GetProperty("items"), ("seq", "seq"), ("id", "id"), ("connection", "connection"), ("type", "type"),
-                ("key", "key"), ("status", "status"), ("received", "receivedAt"));
+                ("key", "key"), ("status", "status"), ("outcome", "outcome"), ("received", "receivedAt"));
             return 0;
         });
         return command;

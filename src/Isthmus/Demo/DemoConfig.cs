@@ -63,7 +63,7 @@ internal static class DemoConfig
           large-orders:
             description: Orders over 100k from customers with credit A are approved automatically; the rest go to the finance director.
             trigger: { connection: oa, event: order.created }
-            when: data.amount > 0
+            when: data.amount != 0
             steps:
               - if: data.amount > 100000 && data.customer.credit == 'A'
                 name: auto-approve
