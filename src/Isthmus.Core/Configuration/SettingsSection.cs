@@ -16,7 +16,9 @@ internal sealed class SettingsSection(SettingMap map, string path, string descri
 
     public string PathOf(string key) => path.Length == 0 ? key : $"{path}.{key}";
 
-    public void Error(string key, string message) => errors.Add(new ConfigError(map.KeyLocation(key), $"{PathOf(key)}: {message}"));
+    /// <summary>Reports a problem with the value of <paramref name="key"/>: at the value when it is a single one, else at the key.</summary>
+    public void Error(string key, string message) =>
+        errors.Add(new ConfigError(map[key] is SettingScalar scalar ? scalar.Location : map.KeyLocation(key), $"{PathOf(key)}: {message}"));
 
     /// <summary>The node under <paramref name="key"/>, marking the key as known.</summary>
     public SettingNode? Node(string key, bool required = false, string? example = null)

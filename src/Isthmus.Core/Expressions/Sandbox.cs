@@ -28,12 +28,17 @@ internal sealed class Sandbox
     public Sandbox(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> codeTables)
     {
         // No AllowClr: scripts see no .NET types, no importNamespace, no require, no fetch.
-        Engine = new Engine(options => options
+        Engine = new Engine(options =>
+        {
+            options.TimeSystem = new RunClock(this);
+            options
+            .LocalTimeZone(TimeZoneInfo.Utc)
             .Strict()
             .TimeoutInterval(Timeout)
             .LimitMemory(MemoryLimit)
             .LimitRecursion(RecursionLimit)
-            .MaxStatements(StatementLimit));
+            .MaxStatements(StatementLimit);
+        });
         Json = new JsonParser(Engine);
         DateFunctions.Install(this);
         TextFunctions.Install(this);

@@ -16,14 +16,15 @@ internal static class ValidateCommand
         command.SetAction(parse =>
         {
             var path = parse.GetValue(config)!;
-            var (loaded, connectors, errors) = IsthmusHost.Load(path.FullName, new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance));
-            if (loaded is null)
+            var (result, connectors, errors) = IsthmusHost.Load(path.FullName, new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance));
+            if (connectors is null)
             {
                 Print(errors);
                 return 1;
             }
 
-            connectors!.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            var loaded = result.Config!;
+            connectors.DisposeAsync().AsTask().GetAwaiter().GetResult();
             Console.WriteLine($"{path.Name}: valid — {loaded.Connections.Count} connections, {loaded.Flows.Count} flows, {loaded.Files.Count} files.");
             return 0;
         });

@@ -31,9 +31,8 @@ internal sealed partial class HostLifecycle(HostState state, ApiKeys keys, TimeP
         _chores.Add(_schedules.RunAsync(_stopping.Token));
         _chores.Add(RefreshCountsAsync(_stopping.Token));
         _chores.Add(PurgeAsync(_stopping.Token));
-        _watcher = new ConfigurationWatcher(state.ConfigPath, state.InitialConfig.Files, time);
-        _watcher.Changed += OnConfigurationChanged;
-        _watcher.Start();
+        _watcher = new ConfigurationWatcher(state.ConfigPath, state.InitialLoad, OnConfigurationChanged, time,
+            callbackFailed: ex => LogChoreFailed(_logger, "reload", ex));
         LogStarted(_logger, state.InitialConfig.Server.Listen, state.InitialConfig.Flows.Count, state.InitialConfig.Connections.Count);
     }
 

@@ -7,15 +7,18 @@ using Isthmus.Telemetry;
 namespace Isthmus.Hosting;
 
 /// <summary>What the endpoints share: the store, the engine once started, and readiness.</summary>
-public sealed class HostState(string configPath, IsthmusConfig initialConfig, ConnectorSet initialConnectors, IServiceProvider services)
+public sealed class HostState(string configPath, LoadResult initialLoad, ConnectorSet initialConnectors, IServiceProvider services)
 {
     private IsthmusEngine? _engine;
 
     /// <summary>The main configuration file.</summary>
     public string ConfigPath { get; } = configPath;
 
+    /// <summary>The load the host was built with (files and include globs are what the watcher follows).</summary>
+    public LoadResult InitialLoad { get; } = initialLoad;
+
     /// <summary>The configuration the host was built with.</summary>
-    public IsthmusConfig InitialConfig { get; } = initialConfig;
+    public IsthmusConfig InitialConfig => InitialLoad.Config!;
 
     /// <summary>Its connectors, handed to the engine at start.</summary>
     public ConnectorSet InitialConnectors { get; } = initialConnectors;

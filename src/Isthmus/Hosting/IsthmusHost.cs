@@ -22,17 +22,17 @@ public static class IsthmusHost
     public static IReadOnlyList<IConnectorFactory> Factories { get; } = [new WebhookConnectorFactory(), new HttpConnectorFactory()];
 
     /// <summary>Loads and validates the configuration, connectors included. Errors carry <c>file:line:col</c>.</summary>
-    public static (IsthmusConfig? Config, ConnectorSet? Connectors, IReadOnlyList<ConfigError> Errors) Load(string path, ConnectorContext context)
+    public static (LoadResult Result, ConnectorSet? Connectors, IReadOnlyList<ConfigError> Errors) Load(string path, ConnectorContext context)
     {
         var result = ConfigurationLoader.Load(path);
         if (!result.Succeeded)
         {
-            return (null, null, result.Errors);
+            return (result, null, result.Errors);
         }
 
         var errors = new List<ConfigError>();
         var connectors = ConnectorSet.Build(result.Config!.Connections, Factories, context, errors);
-        return connectors is null ? (null, null, errors) : (result.Config, connectors, []);
+        return (result, connectors, errors);
     }
 
     /// <summary>Creates the application for <paramref name="configPath"/>; throws <see cref="ConfigurationException"/> listing every error.</summary>
@@ -46,11 +46,13 @@ public static class IsthmusHost
 
         var time = TimeProvider.System;
         var context = new ConnectorContext(time, LoggerFactory.Create(_ => { }));
-        var (config, connectors, errors) = Load(configPath, context);
-        if (config is null)
+        var (loaded, connectors, errors) = Load(configPath, context);
+        if (connectors is null)
         {
             throw new ConfigurationException(errors);
         }
+
+        var config = loaded.Config!;
 
         builder.WebHost.UseUrls(config.Server.Listen);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = config.Server.MaxBodySize + 1);
@@ -62,7 +64,7 @@ public static class IsthmusHost
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton<IsthmusMetrics>();
         builder.Services.AddSingleton<IStore>(_ => new SqliteStore(config.Store.Path, config.Store.Synchronous));
-        builder.Services.AddSingleton(sp => new HostState(configPath, config, connectors!, sp));
+        builder.Services.AddSingleton(sp => new HostState(configPath, loaded, connectors, sp));
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddHostedService<HostLifecycle>();
         builder.Services.AddOpenApi();

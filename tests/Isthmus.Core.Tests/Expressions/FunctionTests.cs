@@ -15,6 +15,8 @@ public class FunctionTests
     [InlineData("addDays('2026-03-01T00:00:00Z', -1)", "\"2026-02-28T00:00:00.000Z\"")]
     [InlineData("addHours(now(), 1.5)", "\"2026-03-04T06:36:07.000Z\"")]
     [InlineData("now().getTime() === parseDate('2026-03-04T05:06:07Z').getTime()", "true")]
+    [InlineData("[Date.now() === now().getTime(), new Date().toISOString()]", "[true,\"2026-03-04T05:06:07.000Z\"]")]
+    [InlineData("new Date(2026, 0, 1, 8).toISOString()", "\"2026-01-01T08:00:00.000Z\"")]
     public void DateFunctions_Value_AsDocumented(string source, string expected) => Assert.Equal(expected, Scopes.Eval(source));
 
     [Theory]
