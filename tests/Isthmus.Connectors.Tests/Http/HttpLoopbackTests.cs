@@ -31,8 +31,9 @@ public sealed class HttpLoopbackTests
         await using var connector = (IOutboundConnector)new HttpConnectorFactory().Create(settings, new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance))!;
         Assert.Empty(errors);
 
-        // An ambient trace that automatic propagation would have written over the delivery's own traceparent.
-        using var ambient = new Activity("ambient").SetIdFormat(ActivityIdFormat.W3C).Start();
+        // An ambient trace whose state and baggage automatic propagation would have added to the delivery's own trace.
+        using var ambient = new Activity("ambient").SetIdFormat(ActivityIdFormat.W3C).AddBaggage("tenant", "other").Start();
+        ambient.TraceStateString = "vendor=ambient";
         var receipt = await connector.DeliverAsync(
             new Delivery(42, "erp", "request", """{"method":"POST","path":"/orders/42","query":{"expand":"lines"},"body":{"total":12.5}}"""u8.ToArray(), "idem-42", 1, TraceParent), ct);
         var (head, body) = await server.WaitAsync(TimeSpan.FromSeconds(10), ct);
@@ -45,6 +46,7 @@ public sealed class HttpLoopbackTests
         Assert.Contains("Idempotency-Key: idem-42", lines);
         Assert.Contains("Content-Type: application/json", lines);
         Assert.Equal([$"traceparent: {TraceParent}"], lines.Where(l => l.StartsWith("traceparent:", StringComparison.OrdinalIgnoreCase)));
+        Assert.DoesNotContain(lines, l => l.StartsWith("tracestate:", StringComparison.OrdinalIgnoreCase) || l.StartsWith("baggage:", StringComparison.OrdinalIgnoreCase));
         Assert.Equal("""{"total":12.5}""", body);
         Assert.Equal(new DeliveryReceipt(201, """{"id":"o-42"}"""), receipt);
     }
