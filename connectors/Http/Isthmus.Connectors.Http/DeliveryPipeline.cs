@@ -15,7 +15,6 @@ internal sealed class DeliveryPipeline : IAsyncDisposable
 {
     private readonly ConcurrencyLimiter _concurrency;
     private readonly TokenBucketRateLimiter? _rate;
-    private readonly ITimer? _replenish;
 
     public DeliveryPipeline(HttpConnectionOptions options, TimeProvider time)
     {
@@ -36,18 +35,17 @@ internal sealed class DeliveryPipeline : IAsyncDisposable
 
         if (options.RateLimit is var (permits, period))
         {
-            // Replenished from the connection's TimeProvider rather than the limiter's own timer, so the pace follows
-            // the host's clock (and a test's fake one).
+            // A full bucket allows a burst of one period's permits, then refills at the configured pace. The limiter
+            // keeps its own monotonic clock (it has no TimeProvider hook; manual replenishment also checks real time).
             _rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
             {
                 TokenLimit = permits,
                 TokensPerPeriod = permits,
                 ReplenishmentPeriod = period,
-                AutoReplenishment = false,
+                AutoReplenishment = true,
                 QueueLimit = int.MaxValue,
                 QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             });
-            _replenish = time.CreateTimer(static state => ((TokenBucketRateLimiter)state!).TryReplenish(), _rate, period, period);
             builder.AddRateLimiter(_rate);
         }
 
@@ -66,11 +64,6 @@ internal sealed class DeliveryPipeline : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_replenish is not null)
-        {
-            await _replenish.DisposeAsync();
-        }
-
         if (_rate is not null)
         {
             await _rate.DisposeAsync();

@@ -62,7 +62,7 @@ internal sealed class EventReader(FieldSource id, FieldSource type, FieldSource?
 
     private EventDraft ReadEvent(JsonElement element, InboundRequest request, int? batchIndex)
     {
-        var eventId = Scalar(element, request, id, "event id", batchIndex)!;
+        var eventId = Scalar(element, request, id, "event id", batchIndex);
         if (id.Header is not null && batchIndex is { } i)
         {
             // One header names the whole batch; the position keeps each event's id (and dedup key) distinct.
@@ -71,7 +71,7 @@ internal sealed class EventReader(FieldSource id, FieldSource type, FieldSource?
 
         return new EventDraft(
             eventId,
-            Scalar(element, request, type, "event type", batchIndex)!,
+            Scalar(element, request, type, "event type", batchIndex),
             key is null ? null : Scalar(element, request, key, "event key", batchIndex),
             entity,
             Subject: null,
@@ -79,7 +79,7 @@ internal sealed class EventReader(FieldSource id, FieldSource type, FieldSource?
             Data(element, request.Body, batchIndex));
     }
 
-    private static string? Scalar(JsonElement element, InboundRequest request, FieldSource source, string what, int? batchIndex)
+    private static string Scalar(JsonElement element, InboundRequest request, FieldSource source, string what, int? batchIndex)
     {
         if (source.Value is not null)
         {
@@ -100,7 +100,7 @@ internal sealed class EventReader(FieldSource id, FieldSource type, FieldSource?
 
         var text = value.ValueKind switch
         {
-            JsonValueKind.String => value.GetString(),
+            JsonValueKind.String => value.GetString()!,
             // Numbers keep their exact text: 12345678901234567890 must not become 1.2345678901234567E+19.
             JsonValueKind.Number => Encoding.UTF8.GetString(JsonMarshal.GetRawUtf8Value(value)),
             _ => throw Malformed(Prefix(batchIndex) + $"{what} at JSON path '{source.Path}' must be a string or number, not {Describe(value.ValueKind)}"),

@@ -12,12 +12,12 @@ internal sealed class TokenAuth(string header, string prefix, string token) : In
     public override void Verify(InboundRequest request, DateTimeOffset now)
     {
         var value = RequiredHeader(request, header);
-        if (!value.StartsWith(prefix.Trim(), StringComparison.OrdinalIgnoreCase))
+        if (!value.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
         {
             throw Unauthorized($"header {header} must start with '{prefix}'");
         }
 
-        var presented = value.AsSpan(prefix.Trim().Length).Trim();
+        var presented = value.AsSpan(prefix.Length).Trim();
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(presented.Length));
         try
         {

@@ -12,6 +12,19 @@ internal sealed class WebhookConnector(string connection, InboundAuth auth, Even
     public ValueTask<Inbound> ReceiveAsync(InboundRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            // Synchronous work: a completed ValueTask avoids a state machine per call on the hot path.
+            return ValueTask.FromResult(Receive(request));
+        }
+        catch (InboundRejectedException ex)
+        {
+            return ValueTask.FromException<Inbound>(ex);
+        }
+    }
+
+    private Inbound Receive(InboundRequest request)
+    {
         var contentType = request.ContentType
             ?? (request.Headers.TryGetValue("Content-Type", out var header) ? header : null);
         if (ContentTypeCheck.Problem(contentType) is { } problem)
@@ -27,7 +40,7 @@ internal sealed class WebhookConnector(string connection, InboundAuth auth, Even
 
         // Authenticate over the raw bytes before parsing, so unauthenticated input never reaches the JSON parser.
         auth.Verify(request, time.GetUtcNow());
-        return ValueTask.FromResult(new Inbound(reader.Read(request)));
+        return new Inbound(reader.Read(request));
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -29,6 +29,17 @@ public sealed class WebhookSignatureTests
     }
 
     [Fact]
+    public async Task Receive_GitHubExampleInBase64_PassesAuthentication()
+    {
+        var connector = Hooks.Connect("""
+            auth: { type: hmac-sha256, secret: It's a Secret to Everybody, prefix: "", encoding: base64 }
+            """);
+        var request = Hooks.Request("Hello, World!", "application/json", ("X-Hub-Signature-256", "dXEH6g6yUJ/CESIczphLijdXC211hsIsRvQ3nIsEPhc="));
+
+        Assert.Equal(InboundRejection.Malformed, (await connector.RejectAsync(request)).Reason);
+    }
+
+    [Fact]
     public async Task Receive_GitHubExampleWithOneByteChanged_RejectsSignature()
     {
         var connector = Hooks.Connect(Hooks.HmacSettings);

@@ -26,12 +26,21 @@ public sealed class WebhookTokenTests
         Assert.Equal("token in header Authorization does not match; check the configured token", rejection.Message);
     }
 
-    [Fact]
-    public async Task Receive_TokenWithoutPrefix_RejectsNamingPrefix()
+    [Theory]
+    [InlineData("t0ken")]
+    [InlineData("Bearert0ken")]
+    [InlineData("Basic t0ken")]
+    public async Task Receive_TokenWithoutPrefix_RejectsNamingPrefix(string header)
     {
-        var rejection = await Hooks.Connect(Bearer).RejectAsync(Hooks.Request(Body, "application/json", ("Authorization", "t0ken")));
+        var rejection = await Hooks.Connect(Bearer).RejectAsync(Hooks.Request(Body, "application/json", ("Authorization", header)));
 
         Assert.Equal("header Authorization must start with 'Bearer '", rejection.Message);
+    }
+
+    [Fact]
+    public async Task Receive_PrefixInOtherCase_IsAccepted()
+    {
+        Assert.Single(await Hooks.Connect(Bearer).ReceiveAsync(Hooks.Request(Body, "application/json", ("Authorization", "bearer t0ken"))));
     }
 
     [Fact]
