@@ -103,7 +103,8 @@ public sealed class BenchmarkRunner
         await LoadGenerator.RunClosedLoopAsync(hook, _events, 64, _options.WarmUp, cancellationToken);
         foreach (int c in new[] { 16, 64 })
         {
-            var result = await LoadGenerator.RunClosedLoopAsync(hook, _events, c, _options.PhaseDuration, cancellationToken);
+            var (result, cpu) = await CpuShare.MeasureAsync(ceiling, () => LoadGenerator.RunClosedLoopAsync(hook, _events, c, _options.PhaseDuration, cancellationToken));
+            result = result with { Cpu = cpu };
             RequireAccepted("ceiling", result.Accepted, result.OtherStatuses, result.FirstError);
             _progress($"ceiling c{c}: {result.AcceptedPerSecond:N0} req/s");
             if (c == 16)
@@ -163,7 +164,8 @@ public sealed class BenchmarkRunner
         string name, ServerProcess server, Sink sink, Uri hook, int concurrency, TimeSpan duration, CancellationToken cancellationToken)
     {
         var phase = sink.BeginPhase();
-        var load = await LoadGenerator.RunClosedLoopAsync(hook, _events, concurrency, duration, cancellationToken);
+        var (load, cpu) = await CpuShare.MeasureAsync(server, () => LoadGenerator.RunClosedLoopAsync(hook, _events, concurrency, duration, cancellationToken));
+        load = load with { Cpu = cpu };
         phase.CloseWindow();
         EnsureRunning(server);
         RequireAccepted(name, load.Accepted, load.OtherStatuses, load.FirstError);
@@ -175,7 +177,8 @@ public sealed class BenchmarkRunner
     async Task<OpenPhase> RunOpenPhaseAsync(ServerProcess server, Sink sink, Uri hook, int rate, CancellationToken cancellationToken)
     {
         var phase = sink.BeginPhase();
-        var load = await LoadGenerator.RunOpenLoopAsync(hook, _events, rate, _options.PhaseDuration, _options.MaxInFlight, cancellationToken);
+        var (load, cpu) = await CpuShare.MeasureAsync(server, () => LoadGenerator.RunOpenLoopAsync(hook, _events, rate, _options.PhaseDuration, _options.MaxInFlight, cancellationToken));
+        load = load with { Cpu = cpu };
         phase.CloseWindow();
         EnsureRunning(server);
         RequireAccepted($"end-to-end @{rate}/s", load.Accepted, load.OtherStatuses, load.FirstError);

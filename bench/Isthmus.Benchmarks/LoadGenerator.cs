@@ -4,6 +4,23 @@ using System.Net;
 
 namespace Isthmus.Benchmarks;
 
+/// <summary>CPU time over a window, in cores (CPU seconds per wall second).</summary>
+public sealed record CpuShare(double ServerCores, double BenchCores)
+{
+    public static async Task<(T Result, CpuShare Cpu)> MeasureAsync<T>(ServerProcess server, Func<Task<T>> run)
+    {
+        var serverBefore = server.CpuTime();
+        var benchBefore = Environment.CpuUsage.TotalTime;
+        long start = Stopwatch.GetTimestamp();
+        var result = await run();
+        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var cpu = new CpuShare(
+            (server.CpuTime() - serverBefore).TotalSeconds / wall,
+            (Environment.CpuUsage.TotalTime - benchBefore).TotalSeconds / wall);
+        return (result, cpu);
+    }
+}
+
 /// <summary>Replies counted by status.</summary>
 public sealed class StatusCounters
 {
@@ -60,6 +77,9 @@ public sealed record ClosedLoopResult(
     LatencySummary Ack)
 {
     public double AcceptedPerSecond => Accepted / Elapsed.TotalSeconds;
+
+    /// <summary>CPU used by the server and by this process while the load ran; set by the caller.</summary>
+    public CpuShare? Cpu { get; init; }
 }
 
 public sealed record OpenLoopResult(
@@ -77,6 +97,9 @@ public sealed record OpenLoopResult(
     LatencySummary Ack)
 {
     public double AcceptedPerSecond => Accepted / Elapsed.TotalSeconds;
+
+    /// <summary>CPU used by the server and by this process while the load ran; set by the caller.</summary>
+    public CpuShare? Cpu { get; init; }
 }
 
 /// <summary>

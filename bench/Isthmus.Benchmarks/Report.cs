@@ -38,6 +38,11 @@ public static class Report
         }
 
         s.AppendLine($"{"ceiling (raw Kestrel 202)",-30}c16: {Rate(r.Ceiling16?.AcceptedPerSecond ?? double.NaN)} req/s   c64: {Rate(r.Ceiling64?.AcceptedPerSecond ?? double.NaN)} req/s   peak RSS {Mb(r.CeilingMemory.HwmKb)}");
+        if (r.Ceiling64?.Cpu is { } cc)
+        {
+            s.AppendLine($"{"",-30}(during ceiling c64 the server used {cc.ServerCores:0.00} and the load generator {cc.BenchCores:0.00} of {r.Machine.Cores} cores)");
+        }
+
         if (r.Accepted16 is not null || r.Accepted64 is not null)
         {
             s.AppendLine($"{name + " accepted" + (r.StandIn ? "" : " (durable)"),-30}c16: {Rate(r.Accepted16?.Load.AcceptedPerSecond ?? double.NaN)} ev/s   c64: {Rate(r.Accepted64?.Load.AcceptedPerSecond ?? double.NaN)} ev/s   ratio {Ratio(r.Accepted16, r.Ceiling16)} / {Ratio(r.Accepted64, r.Ceiling64)}");
@@ -122,13 +127,13 @@ public static class Report
 
         s.AppendLine("## Closed loop (each sender waits for its reply)");
         s.AppendLine();
-        s.AppendLine("| phase | senders | 202 | 200 (dup) | other | errors | accepted/s | reply p50 | reply p99 | delivered/s in window | drain |");
-        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        s.AppendLine("| phase | senders | 202 | 200 (dup) | other | errors | accepted/s | reply p50 | reply p99 | delivered/s in window | drain | CPU cores server / bench |");
+        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
         foreach (var (name, load) in new[] { ("ceiling", r.Ceiling16), ("ceiling", r.Ceiling64) })
         {
             if (load is not null)
             {
-                s.AppendLine($"| {name} | {load.Concurrency} | {load.Accepted:N0} | {load.Duplicate:N0} | {Others(load.Other, load.OtherStatuses)} | {load.Errors:N0} | {Rate(load.AcceptedPerSecond)} | {Ms(load.Ack.P50Ms)} | {Ms(load.Ack.P99Ms)} | – | – |");
+                s.AppendLine($"| {name} | {load.Concurrency} | {load.Accepted:N0} | {load.Duplicate:N0} | {Others(load.Other, load.OtherStatuses)} | {load.Errors:N0} | {Rate(load.AcceptedPerSecond)} | {Ms(load.Ack.P50Ms)} | {Ms(load.Ack.P99Ms)} | – | – | {Cores(load.Cpu)} |");
             }
         }
 
@@ -137,7 +142,7 @@ public static class Report
             if (p is not null)
             {
                 var l = p.Load;
-                s.AppendLine($"| {p.Name} | {l.Concurrency} | {l.Accepted:N0} | {l.Duplicate:N0} | {Others(l.Other, l.OtherStatuses)} | {l.Errors:N0} | {Rate(l.AcceptedPerSecond)} | {Ms(l.Ack.P50Ms)} | {Ms(l.Ack.P99Ms)} | {Rate(p.Delivery.DeliveredPerSecond)} | {Drain(p.Delivery)} |");
+                s.AppendLine($"| {p.Name} | {l.Concurrency} | {l.Accepted:N0} | {l.Duplicate:N0} | {Others(l.Other, l.OtherStatuses)} | {l.Errors:N0} | {Rate(l.AcceptedPerSecond)} | {Ms(l.Ack.P50Ms)} | {Ms(l.Ack.P99Ms)} | {Rate(p.Delivery.DeliveredPerSecond)} | {Drain(p.Delivery)} | {Cores(l.Cpu)} |");
             }
         }
 
@@ -146,13 +151,13 @@ public static class Report
             s.AppendLine();
             s.AppendLine("## End to end, open loop (fixed send rate)");
             s.AppendLine();
-            s.AppendLine("| target/s | sent | skipped at cap | send lag p99 | accepted/s | delivered/s | p50 | p99 | p99.9 | max | dups | drain | sustained |");
-            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+            s.AppendLine("| target/s | sent | skipped at cap | send lag p99 | accepted/s | delivered/s | p50 | p99 | p99.9 | max | dups | drain | CPU cores server / bench | sustained |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
             foreach (var e in r.EndToEnd)
             {
                 var l = e.Load;
                 var d = e.Delivery;
-                s.AppendLine($"| {l.TargetRate:N0} | {l.Sent:N0} | {l.SkippedAtCap:N0} | {Ms(l.ScheduleLagP99Ms)} | {Rate(l.AcceptedPerSecond)} | {Rate(d.DeliveredPerSecond)} | {Ms(d.Latency.P50Ms)} | {Ms(d.Latency.P99Ms)} | {Ms(d.Latency.P999Ms)} | {Ms(d.Latency.MaxMs)} | {d.Duplicates:N0} | {Drain(d)} | {(e.Sustained ? "yes" : "no: " + e.Reason)} |");
+                s.AppendLine($"| {l.TargetRate:N0} | {l.Sent:N0} | {l.SkippedAtCap:N0} | {Ms(l.ScheduleLagP99Ms)} | {Rate(l.AcceptedPerSecond)} | {Rate(d.DeliveredPerSecond)} | {Ms(d.Latency.P50Ms)} | {Ms(d.Latency.P99Ms)} | {Ms(d.Latency.P999Ms)} | {Ms(d.Latency.MaxMs)} | {d.Duplicates:N0} | {Drain(d)} | {Cores(l.Cpu)} | {(e.Sustained ? "yes" : "no: " + e.Reason)} |");
             }
         }
 
@@ -165,6 +170,8 @@ public static class Report
         s.AppendLine("How each number is measured: see docs/benchmarks.md.");
         return s.ToString();
     }
+
+    static string Cores(CpuShare? cpu) => cpu is null ? "n/a" : $"{cpu.ServerCores:0.00} / {cpu.BenchCores:0.00}";
 
     static string Others(long count, string statuses) => count == 0 ? "0" : $"{count:N0} ({statuses})";
 }

@@ -74,6 +74,20 @@ public sealed class ServerProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public long SpawnTimestamp { get; private set; }
 
+    /// <summary>User + system CPU time the process has used so far.</summary>
+    public TimeSpan CpuTime()
+    {
+        try
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+        catch (InvalidOperationException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+
     /// <summary>Highest VmRSS seen by the sampler, and the kernel's own high-water mark (VmHWM).</summary>
     public MemorySample Peak => new(Interlocked.Read(ref _peakRssKb), Interlocked.Read(ref _lastHwmKb));
 
