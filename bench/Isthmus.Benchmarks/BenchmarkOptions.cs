@@ -28,6 +28,7 @@ public sealed record BenchmarkOptions
     public const string Usage = """
         usage: Isthmus.Benchmarks [--quick] [--isthmus <isthmus.dll>] [--stand-in] [--out <report.md>]
                                   [--repo <repository root>] [--label <text>]
+               Isthmus.Benchmarks self-check
                Isthmus.Benchmarks ceiling [--parent <pid>]
                Isthmus.Benchmarks stand-in serve --config <isthmus.yaml> [--parent <pid>]
         """;

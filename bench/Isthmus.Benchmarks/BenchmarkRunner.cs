@@ -33,6 +33,16 @@ public sealed class BenchmarkRunner
         _events = new EventFactory(_runId);
     }
 
+    /// <summary>
+    /// GC settings of the isthmus host (workstation, non-concurrent), given to the reference servers this
+    /// executable runs, since the benchmark process itself uses background GC.
+    /// </summary>
+    static readonly Dictionary<string, string> IsthmusGcSettings = new()
+    {
+        ["DOTNET_gcServer"] = "0",
+        ["DOTNET_gcConcurrent"] = "0",
+    };
+
     static string SelfDll => Path.Combine(AppContext.BaseDirectory, "Isthmus.Benchmarks.dll");
 
     static string DotnetHost =>
@@ -94,7 +104,7 @@ public sealed class BenchmarkRunner
         _progress("ceiling: starting raw Kestrel process");
         var dir = Directory.CreateDirectory(Path.Combine(_workRoot, "ceiling")).FullName;
         await using var ceiling = ServerProcess.Start(
-            "ceiling server", DotnetHost, [SelfDll, "ceiling", "--parent", Environment.ProcessId.ToString()], dir, Path.Combine(dir, "ceiling.log"));
+            "ceiling server", DotnetHost, [SelfDll, "ceiling", "--parent", Environment.ProcessId.ToString()], dir, Path.Combine(dir, "ceiling.log"), IsthmusGcSettings);
         string line = await ceiling.WaitForLineAsync(l => l.StartsWith(ReferenceServers.ListeningPrefix, StringComparison.Ordinal), ReadyTimeout, cancellationToken);
         var baseUrl = new Uri(line[ReferenceServers.ListeningPrefix.Length..].Trim());
         var hook = new Uri(baseUrl, "/hooks/load");
@@ -265,7 +275,8 @@ public sealed class BenchmarkRunner
             ? [SelfDll, "stand-in", "serve", "--config", config, "--parent", Environment.ProcessId.ToString()]
             : [target, "serve", "--config", config];
         _progress($"{name}: starting {(_options.StandIn ? "stand-in" : target)} on {baseUrl}");
-        return ServerProcess.Start(_options.StandIn ? "stand-in" : "isthmus", DotnetHost, args, dir, Path.Combine(dir, "server.log"));
+        return ServerProcess.Start(
+            _options.StandIn ? "stand-in" : "isthmus", DotnetHost, args, dir, Path.Combine(dir, "server.log"), _options.StandIn ? IsthmusGcSettings : null);
     }
 
     static void EnsureRunning(ServerProcess server)

@@ -1,44 +1,93 @@
+using System.Numerics;
+
 namespace Isthmus.Benchmarks;
 
 /// <summary>
-/// Lock-free, fixed-capacity store of latency samples in microseconds. Samples beyond the capacity are
-/// counted but not kept, so memory stays bounded however long a phase runs.
+/// Lock-free log-linear histogram of latencies in microseconds: exact below 2,048 µs, then 1,024 buckets
+/// per power of two (0.1% resolution) up to ~2^41 µs. Fixed 256 KB, no allocation per sample, so recording
+/// never adds GC pauses to what is being measured.
 /// </summary>
 public sealed class LatencyRecorder
 {
-    readonly int[] _samples;
-    int _next;
+    const int Exact = 2048;
+    const int SubBuckets = 1024;
+    const int MaxShift = 30;
+    const long MaxValue = (1L << 41) - 1;
 
-    public LatencyRecorder(int capacity) => _samples = new int[capacity];
+    readonly long[] _counts = new long[Exact + (MaxShift * SubBuckets)];
+    long _count;
+    long _max;
 
-    public long Count => Math.Min(Volatile.Read(ref _next), _samples.Length);
+    public long Count => Interlocked.Read(ref _count);
 
     public void Record(long microseconds)
     {
-        int i = Interlocked.Increment(ref _next) - 1;
-        if (i < _samples.Length)
+        long v = Math.Clamp(microseconds, 0, MaxValue);
+        Interlocked.Increment(ref _counts[Index(v)]);
+        Interlocked.Increment(ref _count);
+        long max = Interlocked.Read(ref _max);
+        for (int i = 0; i < 64 && v > max; i++)
         {
-            _samples[i] = (int)Math.Clamp(microseconds, 0, int.MaxValue);
+            long seen = Interlocked.CompareExchange(ref _max, v, max);
+            if (seen == max)
+            {
+                break;
+            }
+
+            max = seen;
         }
     }
 
     public LatencySummary Summarize()
     {
-        int n = (int)Count;
+        long n = Count;
         if (n == 0)
         {
             return LatencySummary.Empty;
         }
 
-        var copy = _samples.AsSpan(0, n).ToArray();
-        Array.Sort(copy);
-        return new LatencySummary(n, At(copy, 0.50), At(copy, 0.99), At(copy, 0.999), copy[^1] / 1000.0);
+        double max = Interlocked.Read(ref _max) / 1000.0;
+        return new LatencySummary(n, At(n, 0.50, max), At(n, 0.99, max), At(n, 0.999, max), max);
     }
 
-    static double At(int[] sorted, double quantile)
+    double At(long n, double quantile, double maxMs)
     {
-        int index = (int)Math.Ceiling(quantile * sorted.Length) - 1;
-        return sorted[Math.Clamp(index, 0, sorted.Length - 1)] / 1000.0;
+        long rank = Math.Max(1, (long)Math.Ceiling(quantile * n));
+        long seen = 0;
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            seen += Interlocked.Read(ref _counts[i]);
+            if (seen >= rank)
+            {
+                return Math.Min(Middle(i) / 1000.0, maxMs);
+            }
+        }
+
+        return maxMs;
+    }
+
+    internal static int Index(long v)
+    {
+        if (v < Exact)
+        {
+            return (int)v;
+        }
+
+        int shift = (63 - BitOperations.LeadingZeroCount((ulong)v)) - 10;
+        return Exact + ((shift - 1) * SubBuckets) + (int)((v >> shift) - SubBuckets);
+    }
+
+    internal static double Middle(int index)
+    {
+        if (index < Exact)
+        {
+            return index;
+        }
+
+        int j = index - Exact;
+        int shift = (j / SubBuckets) + 1;
+        long lower = (long)((j % SubBuckets) + SubBuckets) << shift;
+        return lower + ((1L << shift) / 2.0);
     }
 }
 

@@ -137,7 +137,7 @@ public static class LoadGenerator
     {
         using var client = CreateClient(concurrency);
         var counters = new StatusCounters();
-        var ack = new LatencyRecorder(4_000_000);
+        var ack = new LatencyRecorder();
         long budget = MaxRequestsPerPhase;
         var clock = Stopwatch.StartNew();
 
@@ -174,8 +174,8 @@ public static class LoadGenerator
     {
         using var client = CreateClient(maxInFlight);
         var counters = new StatusCounters();
-        var ack = new LatencyRecorder(4_000_000);
-        var lag = new LatencyRecorder(4_000_000);
+        var ack = new LatencyRecorder();
+        var lag = new LatencyRecorder();
         long total = Math.Min((long)(rate * duration.TotalSeconds), MaxRequestsPerPhase);
         long inFlight = 0;
         long sent = 0;

@@ -3,6 +3,11 @@ using Isthmus.Benchmarks;
 // Modes: the benchmark itself (default), the raw Kestrel ceiling server, and the harness stand-in server.
 try
 {
+    if (args.Length > 0 && args[0] == "self-check")
+    {
+        return SelfCheck.Run();
+    }
+
     if (args.Length > 0 && args[0] == "ceiling")
     {
         return await ReferenceServers.RunCeilingAsync(ParentPid(args));

@@ -91,7 +91,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Highest VmRSS seen by the sampler, and the kernel's own high-water mark (VmHWM).</summary>
     public MemorySample Peak => new(Interlocked.Read(ref _peakRssKb), Interlocked.Read(ref _lastHwmKb));
 
-    public static ServerProcess Start(string label, string fileName, IEnumerable<string> arguments, string workingDirectory, string logPath)
+    public static ServerProcess Start(
+        string label, string fileName, IEnumerable<string> arguments, string workingDirectory, string logPath,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -108,6 +110,10 @@ public sealed class ServerProcess : IAsyncDisposable
 
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var server = new ServerProcess(process, log, label, logPath);

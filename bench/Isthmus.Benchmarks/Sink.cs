@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -21,7 +20,7 @@ public sealed class Sink : IAsyncDisposable
     const int MaxBodyBytes = 1 << 20;
 
     readonly WebApplication _app;
-    readonly ConcurrentDictionary<string, byte> _seenKeys = new(StringComparer.Ordinal);
+    readonly KeySet _seenKeys = new();
     SinkPhase? _current;
     long _received;
     long _duplicates;
@@ -71,7 +70,7 @@ public sealed class Sink : IAsyncDisposable
         {
             Interlocked.Increment(ref _missingKey);
         }
-        else if (!_seenKeys.TryAdd(key, 0))
+        else if (!_seenKeys.Add(key))
         {
             duplicate = true;
             Interlocked.Increment(ref _duplicates);
@@ -105,7 +104,7 @@ public sealed class Sink : IAsyncDisposable
         return -1;
     }
 
-    static long FindSentAt(ReadOnlySequence<byte> body)
+    internal static long FindSentAt(ReadOnlySequence<byte> body)
     {
         try
         {
@@ -153,7 +152,7 @@ public sealed class Sink : IAsyncDisposable
 /// </summary>
 public sealed class SinkPhase
 {
-    readonly LatencyRecorder _latency = new(4_000_000);
+    readonly LatencyRecorder _latency = new();
     long _windowEndUs = long.MaxValue;
     long _delivered;
     long _inWindow;
