@@ -4,20 +4,50 @@ using System.Net;
 
 namespace Isthmus.Benchmarks;
 
-/// <summary>CPU time over a window, in cores (CPU seconds per wall second).</summary>
-public sealed record CpuShare(double ServerCores, double BenchCores)
+/// <summary>
+/// CPU used over a window, in cores (CPU seconds per wall second): by the server under test, by this
+/// process (load generator and sink), and by everything else on the machine (from /proc/stat).
+/// </summary>
+public sealed record CpuShare(double ServerCores, double BenchCores, double OtherCores)
 {
     public static async Task<(T Result, CpuShare Cpu)> MeasureAsync<T>(ServerProcess server, Func<Task<T>> run)
     {
         var serverBefore = server.CpuTime();
         var benchBefore = Environment.CpuUsage.TotalTime;
+        double machineBefore = MachineBusySeconds();
         long start = Stopwatch.GetTimestamp();
         var result = await run();
         double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var cpu = new CpuShare(
-            (server.CpuTime() - serverBefore).TotalSeconds / wall,
-            (Environment.CpuUsage.TotalTime - benchBefore).TotalSeconds / wall);
-        return (result, cpu);
+        double serverCores = (server.CpuTime() - serverBefore).TotalSeconds / wall;
+        double benchCores = (Environment.CpuUsage.TotalTime - benchBefore).TotalSeconds / wall;
+        double machineCores = (MachineBusySeconds() - machineBefore) / wall;
+        return (result, new CpuShare(serverCores, benchCores, Math.Max(0, machineCores - serverCores - benchCores)));
+    }
+
+    /// <summary>Busy CPU seconds of the whole machine since boot (user, nice, system, irq, softirq, steal).</summary>
+    static double MachineBusySeconds()
+    {
+        try
+        {
+            using var reader = new StreamReader("/proc/stat");
+            var fields = (reader.ReadLine() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length < 9 || fields[0] != "cpu")
+            {
+                return double.NaN;
+            }
+
+            long busy = 0;
+            foreach (int i in new[] { 1, 2, 3, 6, 7, 8 })
+            {
+                busy += long.Parse(fields[i]);
+            }
+
+            return busy / 100.0; // USER_HZ
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
     }
 }
 

@@ -40,7 +40,7 @@ public static class Report
         s.AppendLine($"{"ceiling (raw Kestrel 202)",-30}c16: {Rate(r.Ceiling16?.AcceptedPerSecond ?? double.NaN)} req/s   c64: {Rate(r.Ceiling64?.AcceptedPerSecond ?? double.NaN)} req/s   peak RSS {Mb(r.CeilingMemory.HwmKb)}");
         if (r.Ceiling64?.Cpu is { } cc)
         {
-            s.AppendLine($"{"",-30}(during ceiling c64 the server used {cc.ServerCores:0.00} and the load generator {cc.BenchCores:0.00} of {r.Machine.Cores} cores)");
+            s.AppendLine($"{"",-30}(ceiling c64 CPU: server {cc.ServerCores:0.00}, load generator {cc.BenchCores:0.00}, other processes {cc.OtherCores:0.00} of {r.Machine.Cores} cores)");
         }
 
         if (r.Accepted16 is not null || r.Accepted64 is not null)
@@ -127,7 +127,7 @@ public static class Report
 
         s.AppendLine("## Closed loop (each sender waits for its reply)");
         s.AppendLine();
-        s.AppendLine("| phase | senders | 202 | 200 (dup) | other | errors | accepted/s | reply p50 | reply p99 | delivered/s in window | drain | CPU cores server / bench |");
+        s.AppendLine("| phase | senders | 202 | 200 (dup) | other | errors | accepted/s | reply p50 | reply p99 | delivered/s in window | drain | CPU cores server / bench / other |");
         s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
         foreach (var (name, load) in new[] { ("ceiling", r.Ceiling16), ("ceiling", r.Ceiling64) })
         {
@@ -151,7 +151,7 @@ public static class Report
             s.AppendLine();
             s.AppendLine("## End to end, open loop (fixed send rate)");
             s.AppendLine();
-            s.AppendLine("| target/s | sent | skipped at cap | send lag p99 | accepted/s | delivered/s | p50 | p99 | p99.9 | max | dups | drain | CPU cores server / bench | sustained |");
+            s.AppendLine("| target/s | sent | skipped at cap | send lag p99 | accepted/s | delivered/s | p50 | p99 | p99.9 | max | dups | drain | CPU cores server / bench / other | sustained |");
             s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
             foreach (var e in r.EndToEnd)
             {
@@ -171,7 +171,8 @@ public static class Report
         return s.ToString();
     }
 
-    static string Cores(CpuShare? cpu) => cpu is null ? "n/a" : $"{cpu.ServerCores:0.00} / {cpu.BenchCores:0.00}";
+    static string Cores(CpuShare? cpu) =>
+        cpu is null ? "n/a" : double.IsNaN(cpu.OtherCores) ? $"{cpu.ServerCores:0.00} / {cpu.BenchCores:0.00} / n/a" : $"{cpu.ServerCores:0.00} / {cpu.BenchCores:0.00} / {cpu.OtherCores:0.00}";
 
     static string Others(long count, string statuses) => count == 0 ? "0" : $"{count:N0} ({statuses})";
 }
