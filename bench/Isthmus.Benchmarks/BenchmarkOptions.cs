@@ -22,6 +22,7 @@ public sealed record BenchmarkOptions
     public TimeSpan PhaseDuration => Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(10);
     public TimeSpan WarmUp => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5);
     public TimeSpan DrainTimeout => Quick ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(30);
+    public TimeSpan QuietTimeout => Quick ? TimeSpan.FromSeconds(30) : TimeSpan.FromSeconds(120);
     public int StartupRuns => 3;
     public int MaxInFlight => 256;
 

@@ -127,6 +127,13 @@ public sealed class BenchmarkRunner
             }
         }
 
+        // Generator check: the highest end-to-end rate, open loop, against the endpoint that does nothing.
+        // If the schedule slips or sends are skipped here, the generator (or the machine) is the limit.
+        int topRate = EndToEndRates[^1];
+        var (open, openCpu) = await CpuShare.MeasureAsync(ceiling, () => LoadGenerator.RunOpenLoopAsync(hook, _events, topRate, _options.PhaseDuration, _options.MaxInFlight, cancellationToken));
+        _results.CeilingOpenLoop = open with { Cpu = openCpu };
+        _progress($"ceiling open loop @{topRate}/s: accepted {open.AcceptedPerSecond:N0}/s, skipped {open.SkippedAtCap:N0}, reply p99 {Report.Ms(open.Ack.P99Ms)}");
+
         ceiling.SampleMemory();
         _results.CeilingMemory = ceiling.Peak;
         await ceiling.StopAsync(StopGrace);
@@ -173,6 +180,7 @@ public sealed class BenchmarkRunner
     async Task<ClosedPhase> RunClosedPhaseAsync(
         string name, ServerProcess server, Sink sink, Uri hook, int concurrency, TimeSpan duration, CancellationToken cancellationToken)
     {
+        var quietWait = await WaitForQuietAsync(server, sink, cancellationToken);
         var phase = sink.BeginPhase();
         var (load, cpu) = await CpuShare.MeasureAsync(server, () => LoadGenerator.RunClosedLoopAsync(hook, _events, concurrency, duration, cancellationToken));
         load = load with { Cpu = cpu };
@@ -181,11 +189,12 @@ public sealed class BenchmarkRunner
         RequireAccepted(name, load.Accepted, load.OtherStatuses, load.FirstError);
         var delivery = await DrainAsync(server, phase, load.Accepted, load.Elapsed, cancellationToken);
         _progress($"{name}: accepted {load.AcceptedPerSecond:N0}/s, delivered {delivery.DeliveredPerSecond:N0}/s, drained {Report.Drain(delivery)}");
-        return new ClosedPhase(name, load, delivery);
+        return new ClosedPhase(name, load, delivery, quietWait);
     }
 
     async Task<OpenPhase> RunOpenPhaseAsync(ServerProcess server, Sink sink, Uri hook, int rate, CancellationToken cancellationToken)
     {
+        var quietWait = await WaitForQuietAsync(server, sink, cancellationToken);
         var phase = sink.BeginPhase();
         var (load, cpu) = await CpuShare.MeasureAsync(server, () => LoadGenerator.RunOpenLoopAsync(hook, _events, rate, _options.PhaseDuration, _options.MaxInFlight, cancellationToken));
         load = load with { Cpu = cpu };
@@ -221,10 +230,40 @@ public sealed class BenchmarkRunner
             reasons.Add($"{load.SkippedAtCap:N0} sends skipped at the in-flight cap");
         }
 
-        var result = new OpenPhase(load, delivery, reasons.Count == 0, string.Join("; ", reasons));
+        var result = new OpenPhase(load, delivery, reasons.Count == 0, string.Join("; ", reasons), quietWait);
         _progress($"end-to-end @{rate}/s: {(result.Sustained ? "ok" : "NOT sustained (" + result.Reason + ")")}, " +
                   $"p99 {Report.Ms(delivery.Latency.P99Ms)}");
         return result;
+    }
+
+    /// <summary>
+    /// Waits until no delivery has reached the sink for a second, so a backlog left by an earlier phase does
+    /// not load the server during a latency phase. Bounded by <see cref="BenchmarkOptions.QuietTimeout"/>.
+    /// </summary>
+    async Task<TimeSpan> WaitForQuietAsync(ServerProcess server, Sink sink, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        long last = sink.Received;
+        var lastChange = TimeSpan.Zero;
+        int maxPolls = (int)(_options.QuietTimeout.TotalMilliseconds / 50) + 1;
+        for (int i = 0; i < maxPolls && clock.Elapsed < _options.QuietTimeout; i++)
+        {
+            await Task.Delay(50, cancellationToken);
+            EnsureRunning(server);
+            long now = sink.Received;
+            if (now != last)
+            {
+                last = now;
+                lastChange = clock.Elapsed;
+            }
+            else if (clock.Elapsed - lastChange >= TimeSpan.FromSeconds(1))
+            {
+                return lastChange;
+            }
+        }
+
+        _progress($"deliveries still arriving after {_options.QuietTimeout.TotalSeconds:0} s; starting the next phase anyway");
+        return clock.Elapsed;
     }
 
     /// <summary>Waits until the sink has every accepted event of the phase, or progress stops, or the drain timeout.</summary>

@@ -8,20 +8,23 @@ namespace Isthmus.Benchmarks;
 /// CPU used over a window, in cores (CPU seconds per wall second): by the server under test, by this
 /// process (load generator and sink), and by everything else on the machine (from /proc/stat).
 /// </summary>
-public sealed record CpuShare(double ServerCores, double BenchCores, double OtherCores)
+/// <param name="BenchGcPauseMs">Time this process spent paused for garbage collection during the window.</param>
+public sealed record CpuShare(double ServerCores, double BenchCores, double OtherCores, double BenchGcPauseMs)
 {
     public static async Task<(T Result, CpuShare Cpu)> MeasureAsync<T>(ServerProcess server, Func<Task<T>> run)
     {
         var serverBefore = server.CpuTime();
         var benchBefore = Environment.CpuUsage.TotalTime;
         double machineBefore = MachineBusySeconds();
+        var gcBefore = GC.GetTotalPauseDuration();
         long start = Stopwatch.GetTimestamp();
         var result = await run();
         double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
         double serverCores = (server.CpuTime() - serverBefore).TotalSeconds / wall;
         double benchCores = (Environment.CpuUsage.TotalTime - benchBefore).TotalSeconds / wall;
         double machineCores = (MachineBusySeconds() - machineBefore) / wall;
-        return (result, new CpuShare(serverCores, benchCores, Math.Max(0, machineCores - serverCores - benchCores)));
+        double gcPauseMs = (GC.GetTotalPauseDuration() - gcBefore).TotalMilliseconds;
+        return (result, new CpuShare(serverCores, benchCores, Math.Max(0, machineCores - serverCores - benchCores), gcPauseMs));
     }
 
     /// <summary>Busy CPU seconds of the whole machine since boot (user, nice, system, irq, softirq, steal).</summary>

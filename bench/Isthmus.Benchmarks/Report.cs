@@ -43,9 +43,21 @@ public static class Report
             s.AppendLine($"{"",-30}(ceiling c64 CPU: server {cc.ServerCores:0.00}, load generator {cc.BenchCores:0.00}, other processes {cc.OtherCores:0.00} of {r.Machine.Cores} cores)");
         }
 
+        if (r.CeilingOpenLoop is { } g)
+        {
+            s.AppendLine($"{"",-30}(generator check, open loop @{g.TargetRate:N0}/s against the ceiling: accepted {Rate(g.AcceptedPerSecond)}/s, skipped {g.SkippedAtCap:N0}, send lag p99 {Ms(g.ScheduleLagP99Ms)}, reply p99 {Ms(g.Ack.P99Ms)})");
+        }
+
         if (r.Accepted16 is not null || r.Accepted64 is not null)
         {
             s.AppendLine($"{name + " accepted" + (r.StandIn ? "" : " (durable)"),-30}c16: {Rate(r.Accepted16?.Load.AcceptedPerSecond ?? double.NaN)} ev/s   c64: {Rate(r.Accepted64?.Load.AcceptedPerSecond ?? double.NaN)} ev/s   ratio {Ratio(r.Accepted16, r.Ceiling16)} / {Ratio(r.Accepted64, r.Ceiling64)}");
+        }
+
+        long duplicateReplies = new[] { r.Accepted16?.Load.Duplicate, r.Accepted64?.Load.Duplicate, r.MaxSustained?.Load.Duplicate }.Sum(x => x ?? 0)
+            + r.EndToEnd.Sum(e => e.Load.Duplicate);
+        if (duplicateReplies > 0)
+        {
+            s.AppendLine($"{"",-30}WARNING: {duplicateReplies:N0} replies were 200 (duplicate) although every event id is unique");
         }
 
         foreach (var e in r.EndToEnd)
@@ -127,13 +139,13 @@ public static class Report
 
         s.AppendLine("## Closed loop (each sender waits for its reply)");
         s.AppendLine();
-        s.AppendLine("| phase | senders | 202 | 200 (dup) | other | errors | accepted/s | reply p50 | reply p99 | delivered/s in window | drain | CPU cores server / bench / other |");
-        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        s.AppendLine("| phase | senders | 202 | 200 (dup) | other | errors | accepted/s | reply p50 | reply p99 | delivered/s in window | drain | CPU cores server / bench / other | bench GC pauses | quiet wait before |");
+        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
         foreach (var (name, load) in new[] { ("ceiling", r.Ceiling16), ("ceiling", r.Ceiling64) })
         {
             if (load is not null)
             {
-                s.AppendLine($"| {name} | {load.Concurrency} | {load.Accepted:N0} | {load.Duplicate:N0} | {Others(load.Other, load.OtherStatuses)} | {load.Errors:N0} | {Rate(load.AcceptedPerSecond)} | {Ms(load.Ack.P50Ms)} | {Ms(load.Ack.P99Ms)} | – | – | {Cores(load.Cpu)} |");
+                s.AppendLine($"| {name} | {load.Concurrency} | {load.Accepted:N0} | {load.Duplicate:N0} | {Others(load.Other, load.OtherStatuses)} | {load.Errors:N0} | {Rate(load.AcceptedPerSecond)} | {Ms(load.Ack.P50Ms)} | {Ms(load.Ack.P99Ms)} | – | – | {Cores(load.Cpu)} | {GcPause(load.Cpu)} | – |");
             }
         }
 
@@ -142,8 +154,15 @@ public static class Report
             if (p is not null)
             {
                 var l = p.Load;
-                s.AppendLine($"| {p.Name} | {l.Concurrency} | {l.Accepted:N0} | {l.Duplicate:N0} | {Others(l.Other, l.OtherStatuses)} | {l.Errors:N0} | {Rate(l.AcceptedPerSecond)} | {Ms(l.Ack.P50Ms)} | {Ms(l.Ack.P99Ms)} | {Rate(p.Delivery.DeliveredPerSecond)} | {Drain(p.Delivery)} | {Cores(l.Cpu)} |");
+                s.AppendLine($"| {p.Name} | {l.Concurrency} | {l.Accepted:N0} | {l.Duplicate:N0} | {Others(l.Other, l.OtherStatuses)} | {l.Errors:N0} | {Rate(l.AcceptedPerSecond)} | {Ms(l.Ack.P50Ms)} | {Ms(l.Ack.P99Ms)} | {Rate(p.Delivery.DeliveredPerSecond)} | {Drain(p.Delivery)} | {Cores(l.Cpu)} | {GcPause(l.Cpu)} | {p.QuietWait.TotalSeconds:0.0} s |");
             }
+        }
+
+        if (r.CeilingOpenLoop is { } go)
+        {
+            s.AppendLine();
+            s.AppendLine($"Generator check against the ceiling, open loop @{go.TargetRate:N0}/s: sent {go.Sent:N0}, skipped at cap {go.SkippedAtCap:N0}, send lag p99 {Ms(go.ScheduleLagP99Ms)}, " +
+                         $"accepted {Rate(go.AcceptedPerSecond)}/s, reply p50 {Ms(go.Ack.P50Ms)} / p99 {Ms(go.Ack.P99Ms)} / p99.9 {Ms(go.Ack.P999Ms)}, CPU server / bench / other {Cores(go.Cpu)}, bench GC pauses {GcPause(go.Cpu)}.");
         }
 
         if (r.EndToEnd.Count > 0)
@@ -151,13 +170,13 @@ public static class Report
             s.AppendLine();
             s.AppendLine("## End to end, open loop (fixed send rate)");
             s.AppendLine();
-            s.AppendLine("| target/s | sent | skipped at cap | send lag p99 | accepted/s | delivered/s | p50 | p99 | p99.9 | max | dups | drain | CPU cores server / bench / other | sustained |");
-            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
+            s.AppendLine("| target/s | sent | skipped at cap | send lag p99 | accepted/s | delivered/s | p50 | p99 | p99.9 | max | dups | drain | CPU cores server / bench / other | bench GC pauses | quiet wait before | sustained |");
+            s.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|");
             foreach (var e in r.EndToEnd)
             {
                 var l = e.Load;
                 var d = e.Delivery;
-                s.AppendLine($"| {l.TargetRate:N0} | {l.Sent:N0} | {l.SkippedAtCap:N0} | {Ms(l.ScheduleLagP99Ms)} | {Rate(l.AcceptedPerSecond)} | {Rate(d.DeliveredPerSecond)} | {Ms(d.Latency.P50Ms)} | {Ms(d.Latency.P99Ms)} | {Ms(d.Latency.P999Ms)} | {Ms(d.Latency.MaxMs)} | {d.Duplicates:N0} | {Drain(d)} | {Cores(l.Cpu)} | {(e.Sustained ? "yes" : "no: " + e.Reason)} |");
+                s.AppendLine($"| {l.TargetRate:N0} | {l.Sent:N0} | {l.SkippedAtCap:N0} | {Ms(l.ScheduleLagP99Ms)} | {Rate(l.AcceptedPerSecond)} | {Rate(d.DeliveredPerSecond)} | {Ms(d.Latency.P50Ms)} | {Ms(d.Latency.P99Ms)} | {Ms(d.Latency.P999Ms)} | {Ms(d.Latency.MaxMs)} | {d.Duplicates:N0} | {Drain(d)} | {Cores(l.Cpu)} | {GcPause(l.Cpu)} | {e.QuietWait.TotalSeconds:0.0} s | {(e.Sustained ? "yes" : "no: " + e.Reason)} |");
             }
         }
 
@@ -172,7 +191,9 @@ public static class Report
     }
 
     static string Cores(CpuShare? cpu) =>
-        cpu is null ? "n/a" : double.IsNaN(cpu.OtherCores) ? $"{cpu.ServerCores:0.00} / {cpu.BenchCores:0.00} / n/a" : $"{cpu.ServerCores:0.00} / {cpu.BenchCores:0.00} / {cpu.OtherCores:0.00}";
+        cpu is null ? "n/a" : $"{cpu.ServerCores:0.00} / {cpu.BenchCores:0.00} / {(double.IsNaN(cpu.OtherCores) ? "n/a" : cpu.OtherCores.ToString("0.00"))}";
+
+    static string GcPause(CpuShare? cpu) => cpu is null ? "n/a" : $"{cpu.BenchGcPauseMs:N0} ms";
 
     static string Others(long count, string statuses) => count == 0 ? "0" : $"{count:N0} ({statuses})";
 }

@@ -11,9 +11,10 @@ public sealed record DeliveryStats(
     TimeSpan? DrainTime,
     long Outstanding);
 
-public sealed record ClosedPhase(string Name, ClosedLoopResult Load, DeliveryStats Delivery);
+public sealed record ClosedPhase(string Name, ClosedLoopResult Load, DeliveryStats Delivery, TimeSpan QuietWait);
 
-public sealed record OpenPhase(OpenLoopResult Load, DeliveryStats Delivery, bool Sustained, string Reason);
+/// <param name="QuietWait">How long the sink had to wait for earlier phases' deliveries to stop before this phase began.</param>
+public sealed record OpenPhase(OpenLoopResult Load, DeliveryStats Delivery, bool Sustained, string Reason, TimeSpan QuietWait);
 
 /// <summary>Everything one run measured; phases that did not run stay null or empty.</summary>
 public sealed class BenchmarkResults
@@ -28,6 +29,7 @@ public sealed class BenchmarkResults
 
     public ClosedLoopResult? Ceiling16 { get; set; }
     public ClosedLoopResult? Ceiling64 { get; set; }
+    public OpenLoopResult? CeilingOpenLoop { get; set; }
     public MemorySample CeilingMemory { get; set; }
 
     public List<TimeSpan> StartupTimes { get; } = [];
