@@ -30,5 +30,8 @@ label="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then label="$label+changes"; fi
 
 mkdir -p bench/results
+# A 64 MB gen0 budget for the load generator and sink: 4-7x less time in GC pauses while measuring.
+# The benchmark removes this variable from the environment of the servers it starts.
+export DOTNET_GCgen0size=0x4000000
 exec dotnet artifacts/bin/Isthmus.Benchmarks/release/Isthmus.Benchmarks.dll \
   --repo "$root" --label "commit $label" --out bench/results/latest.md "$@"

@@ -108,6 +108,9 @@ public sealed class ServerProcess : IAsyncDisposable
             info.ArgumentList.Add(a);
         }
 
+        // Servers run with their own runtime defaults, not the load generator's GC tuning (see bench/run.sh).
+        info.Environment.Remove("DOTNET_GCgen0size");
+        info.Environment.Remove("COMPlus_GCgen0size");
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
