@@ -372,6 +372,7 @@ public sealed class BenchmarkRunner
             eventId: { path: id }
             eventType: { path: type }
             key: { path: data.orderId }
+            data: { path: data }
           sink:
             kind: http
             baseUrl: {{{sinkBaseUrl.GetLeftPart(UriPartial.Authority)}}}
