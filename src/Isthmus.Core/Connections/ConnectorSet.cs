@@ -32,12 +32,16 @@ public sealed class ConnectorSet : IAsyncDisposable
                 continue;
             }
 
-            var settings = new ConnectionSettings(connection.Name, connection.Kind, connection.Settings, errors);
+            // Each connection gets its own error list, so one broken connection does not make a factory refuse another.
+            var own = new List<ConfigError>();
+            var settings = new ConnectionSettings(connection.Name, connection.Kind, connection.Settings, own);
             settings.Text("kind");
             if (factory.Create(settings, context) is { } connector)
             {
                 built[connection.Name] = connector;
             }
+
+            errors.AddRange(own);
         }
 
         if (errors.Count > before)

@@ -7,29 +7,12 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Isthmus.IntegrationTests.Api;
 
-public sealed class ApiTests : IAsyncLifetime
+public sealed class ApiTests() : IsthmusTest(Forward("/x"))
 {
-    private const string Flows = """
-          forward:
-            trigger: { connection: oa, event: "*" }
-            steps:
-              - action: send
-                connection: sink
-                method: POST
-                path: /x
-                body: "=data"
-        """;
-
-    private IsthmusApplication _app = null!;
-
-    public async ValueTask InitializeAsync() => _app = await IsthmusApplication.StartAsync(Flows);
-
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task Api_WithoutKey_Is401_AndWithUnknownKey_Is401()
     {
-        using var anonymous = new HttpClient { BaseAddress = _app.Http.BaseAddress };
+        using var anonymous = new HttpClient { BaseAddress = App.Http.BaseAddress };
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(new Uri("/api/v1/events", UriKind.Relative))).StatusCode);
         anonymous.DefaultRequestHeaders.Add("X-Api-Key", "ism_not_a_key_at_all");
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(new Uri("/api/v1/events", UriKind.Relative))).StatusCode);
@@ -38,9 +21,9 @@ public sealed class ApiTests : IAsyncLifetime
     [Fact]
     public async Task ViewerKey_CanRead_ButNotAct()
     {
-        var apiKeys = _app.Services.GetRequiredService<ApiKeys>();
+        var apiKeys = App.Services.GetRequiredService<ApiKeys>();
         var (viewer, _) = await apiKeys.CreateAsync("reader", ApiKeys.Viewer, null, CancellationToken.None);
-        using var client = new HttpClient { BaseAddress = _app.Http.BaseAddress };
+        using var client = new HttpClient { BaseAddress = App.Http.BaseAddress };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", viewer);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/api/v1/flows", UriKind.Relative))).StatusCode);
         var disable = await client.PostAsync(new Uri("/api/v1/flows/forward/disable", UriKind.Relative), null);
@@ -50,38 +33,38 @@ public sealed class ApiTests : IAsyncLifetime
     [Fact]
     public async Task DisabledFlow_DoesNotRun_UntilEnabled()
     {
-        Assert.Equal(HttpStatusCode.OK, (await _app.Http.PostAsync(new Uri("/api/v1/flows/forward/disable", UriKind.Relative), null)).StatusCode);
-        await _app.SendAsync(new { id = "off", type = "t", data = new { key = "1" } });
+        Assert.Equal(HttpStatusCode.OK, (await App.Http.PostAsync(new Uri("/api/v1/flows/forward/disable", UriKind.Relative), null)).StatusCode);
+        await App.SendAsync(new { id = "off", type = "t", data = new { key = "1" } });
         await Task.Delay(500);
-        Assert.Empty(_app.Sink.Requests);
-        var flows = await _app.GetJsonAsync("/api/v1/flows");
+        Assert.Empty(App.Sink.Requests);
+        var flows = await App.GetJsonAsync("/api/v1/flows");
         Assert.False(flows[0].GetProperty("enabled").GetBoolean());
-        Assert.Equal(HttpStatusCode.OK, (await _app.Http.PostAsync(new Uri("/api/v1/flows/forward/enable", UriKind.Relative), null)).StatusCode);
-        await _app.SendAsync(new { id = "on", type = "t", data = new { key = "1" } });
-        await _app.Sink.WaitForAsync(r => r.Count == 1);
+        Assert.Equal(HttpStatusCode.OK, (await App.Http.PostAsync(new Uri("/api/v1/flows/forward/enable", UriKind.Relative), null)).StatusCode);
+        await App.SendAsync(new { id = "on", type = "t", data = new { key = "1" } });
+        await App.Sink.WaitForAsync(r => r.Count == 1);
     }
 
     [Fact]
     public async Task ReplayEvent_RunsItsFlowsAgain_WithAFreshIdempotencyKey()
     {
-        await _app.SendAsync(new { id = "rp", type = "t", data = new { key = "1" } });
-        await _app.Sink.WaitForAsync(r => r.Count == 1);
-        var seq = (await _app.GetJsonAsync("/api/v1/events")).GetProperty("items")[0].GetProperty("seq").GetInt64();
-        Assert.Equal(HttpStatusCode.Accepted, (await _app.Http.PostAsync(new Uri($"/api/v1/events/{seq}/replay", UriKind.Relative), null)).StatusCode);
-        var received = await _app.Sink.WaitForAsync(r => r.Count == 2);
+        await App.SendAsync(new { id = "rp", type = "t", data = new { key = "1" } });
+        await App.Sink.WaitForAsync(r => r.Count == 1);
+        var seq = (await App.GetJsonAsync("/api/v1/events")).GetProperty("items")[0].GetProperty("seq").GetInt64();
+        Assert.Equal(HttpStatusCode.Accepted, (await App.Http.PostAsync(new Uri($"/api/v1/events/{seq}/replay", UriKind.Relative), null)).StatusCode);
+        var received = await App.Sink.WaitForAsync(r => r.Count == 2);
         Assert.NotEqual(received[0].Header("Idempotency-Key"), received[1].Header("Idempotency-Key"));
     }
 
     [Fact]
     public async Task HealthReadinessMetricsAndOpenApi_AreServed()
     {
-        using var anonymous = new HttpClient { BaseAddress = _app.Http.BaseAddress };
+        using var anonymous = new HttpClient { BaseAddress = App.Http.BaseAddress };
         Assert.Equal("ok", await anonymous.GetStringAsync(new Uri("/healthz", UriKind.Relative)));
         Assert.Equal("ready", await anonymous.GetStringAsync(new Uri("/readyz", UriKind.Relative)));
-        await _app.SendAsync(new { id = "m1", type = "t", data = new { key = "1" } });
-        await _app.SendAsync(new { id = "m1", type = "t", data = new { key = "1" } });
-        await _app.SendAsync(new { id = "m2" }, r => r.Headers.Remove("X-Hub-Signature-256"));
-        await _app.Sink.WaitForAsync(r => r.Count == 1);
+        await App.SendAsync(new { id = "m1", type = "t", data = new { key = "1" } });
+        await App.SendAsync(new { id = "m1", type = "t", data = new { key = "1" } });
+        await App.SendAsync(new { id = "m2" }, r => r.Headers.Remove("X-Hub-Signature-256"));
+        await App.Sink.WaitForAsync(r => r.Count == 1);
         var metrics = await anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Contains("isthmus_events_accepted_total", metrics, StringComparison.Ordinal);
         Assert.Contains("isthmus_events_duplicate_total", metrics, StringComparison.Ordinal);
@@ -94,7 +77,7 @@ public sealed class ApiTests : IAsyncLifetime
     [Fact]
     public async Task ValidateEndpoint_ListsErrorsWithLocations()
     {
-        var response = await _app.Http.PostAsync(new Uri("/api/v1/config/validate", UriKind.Relative),
+        var response = await App.Http.PostAsync(new Uri("/api/v1/config/validate", UriKind.Relative),
             new StringContent("connections:\n  a:\n    kind: nosuch\nflows: {}\n", System.Text.Encoding.UTF8, "application/yaml"));
         var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
         Assert.False(body.GetProperty("valid").GetBoolean());
@@ -106,24 +89,24 @@ public sealed class ApiTests : IAsyncLifetime
     [Fact]
     public async Task ConfigChange_IsPickedUpWithoutRestart_AndABrokenFileKeepsTheOldOne()
     {
-        var text = await File.ReadAllTextAsync(_app.ConfigPath);
-        await File.WriteAllTextAsync(_app.ConfigPath, text.Replace("path: /x", "path: /reloaded", StringComparison.Ordinal));
+        var text = await File.ReadAllTextAsync(App.ConfigPath);
+        await File.WriteAllTextAsync(App.ConfigPath, text.Replace("path: /x", "path: /reloaded", StringComparison.Ordinal));
         await WaitUntilAsync(async () =>
         {
-            await _app.SendAsync(new { id = Guid.NewGuid().ToString(), type = "t", data = new { key = "1" } });
+            await App.SendAsync(new { id = Guid.NewGuid().ToString(), type = "t", data = new { key = "1" } });
             await Task.Delay(300);
-            return _app.Sink.Requests.Any(r => r.Path == "/reloaded");
+            return App.Sink.Requests.Any(r => r.Path == "/reloaded");
         });
 
-        await File.WriteAllTextAsync(_app.ConfigPath, text.Replace("path: /x", "path: [unclosed", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(App.ConfigPath, text.Replace("path: /x", "path: [unclosed", StringComparison.Ordinal));
         await WaitUntilAsync(async () =>
         {
-            var status = await _app.GetJsonAsync("/api/v1/config/status");
+            var status = await App.GetJsonAsync("/api/v1/config/status");
             return status.GetProperty("lastReloadErrors").GetArrayLength() > 0;
         });
-        var before = _app.Sink.Requests.Count;
-        await _app.SendAsync(new { id = "after-broken", type = "t", data = new { key = "1" } });
-        var received = await _app.Sink.WaitForAsync(r => r.Count > before);
+        var before = App.Sink.Requests.Count;
+        await App.SendAsync(new { id = "after-broken", type = "t", data = new { key = "1" } });
+        var received = await App.Sink.WaitForAsync(r => r.Count > before);
         Assert.Equal("/reloaded", received[^1].Path);
     }
 

@@ -4,39 +4,22 @@ using Microsoft.AspNetCore.Http;
 
 namespace Isthmus.IntegrationTests.Deliveries;
 
-public sealed class DeliveryTests : IAsyncLifetime
+public sealed class DeliveryTests() : IsthmusTest(Forward("/x/{{ data.key }}"))
 {
-    private const string Flows = """
-          forward:
-            trigger: { connection: oa, event: "*" }
-            steps:
-              - action: send
-                connection: sink
-                method: POST
-                path: "/x/{{ data.key }}"
-                body: "=data"
-        """;
-
-    private IsthmusApplication _app = null!;
-
-    public async ValueTask InitializeAsync() => _app = await IsthmusApplication.StartAsync(Flows);
-
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task TransientFailures_AreRetried_WithTheSameIdempotencyKey()
     {
         var calls = 0;
-        _app.Sink.Respond = _ => Interlocked.Increment(ref calls) <= 2 ? Results.StatusCode(503) : Results.Ok();
-        await _app.SendAsync(new { id = "r1", type = "t", data = new { key = "1" } });
-        var received = await _app.Sink.WaitForAsync(r => r.Count >= 3);
+        App.Sink.Respond = _ => Interlocked.Increment(ref calls) <= 2 ? Results.StatusCode(503) : Results.Ok();
+        await App.SendAsync(new { id = "r1", type = "t", data = new { key = "1" } });
+        var received = await App.Sink.WaitForAsync(r => r.Count >= 3);
         Assert.Single(received.Select(r => r.Header("Idempotency-Key")).Distinct());
         var run = await WaitForRunAsync("completed");
-        var deliveries = await _app.GetJsonAsync($"/api/v1/runs/{run}");
+        var deliveries = await App.GetJsonAsync($"/api/v1/runs/{run}");
         var delivery = deliveries.GetProperty("deliveries")[0];
         Assert.Equal("delivered", delivery.GetProperty("status").GetString());
         Assert.Equal(3, delivery.GetProperty("attempts").GetInt32());
-        var detail = await _app.GetJsonAsync($"/api/v1/deliveries/{delivery.GetProperty("id").GetInt64()}");
+        var detail = await App.GetJsonAsync($"/api/v1/deliveries/{delivery.GetProperty("id").GetInt64()}");
         Assert.Equal(3, detail.GetProperty("attempts").GetArrayLength());
         Assert.Equal(503, detail.GetProperty("attempts")[0].GetProperty("statusCode").GetInt32());
     }
@@ -44,45 +27,45 @@ public sealed class DeliveryTests : IAsyncLifetime
     [Fact]
     public async Task ClientError_IsNotRetried_AndBecomesADeadLetter_ThatCanBeReplayed()
     {
-        _app.Sink.Respond = _ => Results.Problem(statusCode: 422, detail: "bad order");
-        await _app.SendAsync(new { id = "d1", type = "t", data = new { key = "1" } });
+        App.Sink.Respond = _ => Results.Problem(statusCode: 422, detail: "bad order");
+        await App.SendAsync(new { id = "d1", type = "t", data = new { key = "1" } });
         await WaitForRunAsync("failed");
-        Assert.Single(_app.Sink.Requests);
+        Assert.Single(App.Sink.Requests);
 
-        var dead = await _app.GetJsonAsync("/api/v1/dead-letters");
+        var dead = await App.GetJsonAsync("/api/v1/dead-letters");
         var item = dead.GetProperty("items")[0];
         Assert.Contains("422", item.GetProperty("lastError").GetString(), StringComparison.Ordinal);
         var id = item.GetProperty("id").GetInt64();
 
-        _app.Sink.Respond = _ => Results.Ok();
-        var replay = await _app.Http.PostAsync(new Uri($"/api/v1/dead-letters/{id}/replay", UriKind.Relative), null);
+        App.Sink.Respond = _ => Results.Ok();
+        var replay = await App.Http.PostAsync(new Uri($"/api/v1/dead-letters/{id}/replay", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
-        var received = await _app.Sink.WaitForAsync(r => r.Count >= 2);
+        var received = await App.Sink.WaitForAsync(r => r.Count >= 2);
         Assert.Equal(received[0].Header("Idempotency-Key"), received[1].Header("Idempotency-Key"));
         await WaitForRunAsync("completed");
-        Assert.Equal(0, (await _app.GetJsonAsync("/api/v1/dead-letters")).GetProperty("items").GetArrayLength());
-        var audit = await _app.GetJsonAsync("/api/v1/audit");
+        Assert.Equal(0, (await App.GetJsonAsync("/api/v1/dead-letters")).GetProperty("items").GetArrayLength());
+        var audit = await App.GetJsonAsync("/api/v1/audit");
         Assert.Equal("dead-letter.replay", audit[0].GetProperty("action").GetString());
     }
 
     [Fact]
     public async Task ExhaustedRetries_BecomeADeadLetter_ThatCanBeDiscarded()
     {
-        _app.Sink.Respond = _ => Results.StatusCode(500);
-        await _app.SendAsync(new { id = "e1", type = "t", data = new { key = "1" } });
+        App.Sink.Respond = _ => Results.StatusCode(500);
+        await App.SendAsync(new { id = "e1", type = "t", data = new { key = "1" } });
         await WaitForRunAsync("failed");
-        Assert.Equal(3, _app.Sink.Requests.Count); // maxAttempts: 3
-        var id = (await _app.GetJsonAsync("/api/v1/dead-letters")).GetProperty("items")[0].GetProperty("id").GetInt64();
-        var discard = await _app.Http.PostAsync(new Uri($"/api/v1/dead-letters/{id}/discard", UriKind.Relative), null);
+        Assert.Equal(3, App.Sink.Requests.Count); // maxAttempts: 3
+        var id = (await App.GetJsonAsync("/api/v1/dead-letters")).GetProperty("items")[0].GetProperty("id").GetInt64();
+        var discard = await App.Http.PostAsync(new Uri($"/api/v1/dead-letters/{id}/discard", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.OK, discard.StatusCode);
-        Assert.Equal(0, (await _app.GetJsonAsync("/api/v1/dead-letters")).GetProperty("items").GetArrayLength());
+        Assert.Equal(0, (await App.GetJsonAsync("/api/v1/dead-letters")).GetProperty("items").GetArrayLength());
     }
 
     [Fact]
     public async Task RetryAfter_IsHonoured()
     {
         var calls = 0;
-        _app.Sink.Respond = _ =>
+        App.Sink.Respond = _ =>
         {
             if (Interlocked.Increment(ref calls) == 1)
             {
@@ -92,8 +75,8 @@ public sealed class DeliveryTests : IAsyncLifetime
             return Results.Ok();
         };
         var started = DateTime.UtcNow;
-        await _app.SendAsync(new { id = "ra", type = "t", data = new { key = "1" } });
-        await _app.Sink.WaitForAsync(r => r.Count >= 2);
+        await App.SendAsync(new { id = "ra", type = "t", data = new { key = "1" } });
+        await App.Sink.WaitForAsync(r => r.Count >= 2);
         // baseDelay is 50 ms; only Retry-After explains a wait of a second.
         Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(0.9), "the retry came before Retry-After");
     }
@@ -113,7 +96,7 @@ public sealed class DeliveryTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline)
         {
-            var runs = await _app.GetJsonAsync($"/api/v1/runs?status={status}");
+            var runs = await App.GetJsonAsync($"/api/v1/runs?status={status}");
             if (runs.GetProperty("items").GetArrayLength() > 0)
             {
                 return runs.GetProperty("items")[0].GetProperty("id").GetInt64();

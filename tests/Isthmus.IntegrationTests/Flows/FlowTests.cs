@@ -2,7 +2,7 @@ using Isthmus.IntegrationTests.Support;
 
 namespace Isthmus.IntegrationTests.Flows;
 
-public sealed class FlowTests : IAsyncLifetime
+public sealed class FlowTests() : IsthmusTest(Flows)
 {
     private const string Flows = """
           decisions:
@@ -49,23 +49,17 @@ public sealed class FlowTests : IAsyncLifetime
                 body: { n: "=data.n" }
         """;
 
-    private IsthmusApplication _app = null!;
-
-    public async ValueTask InitializeAsync() => _app = await IsthmusApplication.StartAsync(Flows);
-
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
-
     [Fact]
     public async Task OnlyOnChange_FiresOnlyWhenStatusMovesToAFinalValue()
     {
         foreach (var (i, status) in new[] { (1, "submitted"), (2, "in_review"), (3, "approved"), (4, "approved"), (5, "in_review"), (6, "rejected") })
         {
-            await _app.SendAsync(new { id = $"a{i}", type = "approval.updated", data = new { key = "AP-1", status } });
+            await App.SendAsync(new { id = $"a{i}", type = "approval.updated", data = new { key = "AP-1", status } });
         }
 
-        var received = await _app.Sink.WaitForAsync(r => r.Count(x => x.Path.StartsWith("/decisions", StringComparison.Ordinal)) >= 2);
+        var received = await App.Sink.WaitForAsync(r => r.Count(x => x.Path.StartsWith("/decisions", StringComparison.Ordinal)) >= 2);
         await Task.Delay(500);
-        var decisions = _app.Sink.Requests.Where(r => r.Path.StartsWith("/decisions", StringComparison.Ordinal)).ToList();
+        var decisions = App.Sink.Requests.Where(r => r.Path.StartsWith("/decisions", StringComparison.Ordinal)).ToList();
         Assert.Equal(["APPROVED", "REJECTED"], decisions.Select(d => d.Json.GetProperty("status").GetString()));
         Assert.Equal("AP-1 approved", decisions[0].Json.GetProperty("note").GetString());
         Assert.Equal("decision", decisions[0].Header("X-Kind"));
@@ -76,16 +70,16 @@ public sealed class FlowTests : IAsyncLifetime
     [Fact]
     public async Task ConditionAndBranch_RouteByAmountAndCredit()
     {
-        await _app.SendAsync(new { id = "o1", type = "order.created", data = new { key = "SO-1", amount = 500, credit = "A" } });
-        await _app.SendAsync(new { id = "o2", type = "order.created", data = new { key = "SO-2", amount = 200000, credit = "A" } });
-        await _app.SendAsync(new { id = "o3", type = "order.created", data = new { key = "SO-3", amount = 200000, credit = "B" } });
-        var received = await _app.Sink.WaitForAsync(r => r.Count >= 2);
+        await App.SendAsync(new { id = "o1", type = "order.created", data = new { key = "SO-1", amount = 500, credit = "A" } });
+        await App.SendAsync(new { id = "o2", type = "order.created", data = new { key = "SO-2", amount = 200000, credit = "A" } });
+        await App.SendAsync(new { id = "o3", type = "order.created", data = new { key = "SO-3", amount = 200000, credit = "B" } });
+        var received = await App.Sink.WaitForAsync(r => r.Count >= 2);
         await Task.Delay(300);
-        var orders = _app.Sink.Requests.ToList();
+        var orders = App.Sink.Requests.ToList();
         Assert.Equal(2, orders.Count);
         Assert.Contains(orders, r => r.Path == "/orders/auto" && r.Json.GetProperty("id").GetString() == "SO-2");
         Assert.Contains(orders, r => r.Path == "/orders/manual" && r.Json.GetProperty("id").GetString() == "SO-3");
-        var events = await _app.GetJsonAsync("/api/v1/events?type=order.created");
+        var events = await App.GetJsonAsync("/api/v1/events?type=order.created");
         Assert.Equal(3, events.GetProperty("items").GetArrayLength());
     }
 
@@ -98,11 +92,11 @@ public sealed class FlowTests : IAsyncLifetime
             // Sequential per key (the sender waits for the ack), interleaved across keys.
             foreach (var key in new[] { "K1", "K2", "K3" })
             {
-                await _app.SendAsync(new { id = $"{key}-{n}", type = "seq.step", data = new { key, n } });
+                await App.SendAsync(new { id = $"{key}-{n}", type = "seq.step", data = new { key, n } });
             }
         }
 
-        var received = await _app.Sink.WaitForAsync(r => r.Count >= 120);
+        var received = await App.Sink.WaitForAsync(r => r.Count >= 120);
         foreach (var key in new[] { "K1", "K2", "K3" })
         {
             var ns = received.Where(r => r.Path == $"/seq/{key}").Select(r => r.Json.GetProperty("n").GetInt32()).ToList();
