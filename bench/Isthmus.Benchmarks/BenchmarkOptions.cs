@@ -20,7 +20,8 @@ public sealed record BenchmarkOptions
     public string? Label { get; init; }
 
     public TimeSpan PhaseDuration => Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(10);
-    public TimeSpan WarmUp => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5);
+    /// <summary>Warm-up at each concurrency before the measured phases, so tiered JIT has settled in both processes.</summary>
+    public TimeSpan WarmUp => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(3);
     public TimeSpan DrainTimeout => Quick ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(30);
     public TimeSpan QuietTimeout => Quick ? TimeSpan.FromSeconds(30) : TimeSpan.FromSeconds(120);
     public int StartupRuns => 3;

@@ -110,6 +110,7 @@ public sealed class BenchmarkRunner
         var hook = new Uri(baseUrl, "/hooks/load");
         ceiling.StartMemorySampler();
 
+        await LoadGenerator.RunClosedLoopAsync(hook, _events, 16, _options.WarmUp, cancellationToken);
         await LoadGenerator.RunClosedLoopAsync(hook, _events, 64, _options.WarmUp, cancellationToken);
         foreach (int c in new[] { 16, 64 })
         {
@@ -159,7 +160,8 @@ public sealed class BenchmarkRunner
         var hook = new Uri(baseUrl, "/hooks/load");
 
         _progress("warm-up");
-        await RunClosedPhaseAsync("warm-up", server, sink, hook, 16, _options.WarmUp, cancellationToken);
+        await RunClosedPhaseAsync("warm-up c16", server, sink, hook, 16, _options.WarmUp, cancellationToken);
+        await RunClosedPhaseAsync("warm-up c64", server, sink, hook, 64, _options.WarmUp, cancellationToken);
 
         _results.Accepted16 = await RunClosedPhaseAsync("accepted c16", server, sink, hook, 16, _options.PhaseDuration, cancellationToken);
         _results.Accepted64 = await RunClosedPhaseAsync("accepted c64", server, sink, hook, 64, _options.PhaseDuration, cancellationToken);

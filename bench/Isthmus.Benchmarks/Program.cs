@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Isthmus.Benchmarks;
 
 // Modes: the benchmark itself (default), the raw Kestrel ceiling server, and the harness stand-in server.
@@ -52,12 +53,16 @@ try
         PhaseDuration = options.PhaseDuration,
     };
 
+    // Ctrl-C and SIGTERM end the run in an orderly way, so the servers it started are stopped too.
     using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(30));
-    Console.CancelKeyPress += (_, e) =>
+    void OnSignal(PosixSignalContext context)
     {
-        e.Cancel = true;
+        context.Cancel = true;
         cancel.Cancel();
-    };
+    }
+
+    using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+    using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
     var runner = new BenchmarkRunner(options, results, line => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
     try
