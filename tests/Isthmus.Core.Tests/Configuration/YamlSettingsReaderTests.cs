@@ -46,6 +46,15 @@ public class YamlSettingsReaderTests
     }
 
     [Fact]
+    public void Read_MergeKey_AddsOnlyTheKeysNotWritten()
+    {
+        var (root, errors) = Read("base: &b { kind: http, timeout: 5s }\nerp:\n  <<: *b\n  timeout: 10s\nbad:\n  <<: 3\n");
+        var erp = (SettingMap)((SettingMap)root!)["erp"]!;
+        Assert.Equal(["timeout=10s", "kind=http"], erp.Entries.Select(e => $"{e.Key}={((SettingScalar)e.Value).Value}"));
+        Assert.Equal("a.yaml:6:7: '<<' merges a mapping, e.g. <<: *defaults; this is not a mapping", Assert.Single(errors).ToString());
+    }
+
+    [Fact]
     public void Read_SecondDocument_IsRefused() =>
         Assert.StartsWith("a.yaml:2:1: a configuration file holds one YAML document", Assert.Single(Read("a: 1\n---\nb: 2\n").Errors).ToString(), StringComparison.Ordinal);
 
