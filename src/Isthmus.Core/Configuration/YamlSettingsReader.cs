@@ -8,7 +8,7 @@ namespace Isthmus.Configuration;
 /// line and column it was written at, duplicate keys are caught with both locations, and <c>${ENV}</c> references
 /// are substituted in every scalar.
 /// </summary>
-internal sealed class YamlSettingsReader
+internal sealed partial class YamlSettingsReader
 {
     private readonly string _file;
     private readonly Func<string, string?> _environment;
@@ -96,34 +96,6 @@ internal sealed class YamlSettingsReader
             default:
                 throw new YamlException(current.Start, current.End, $"unexpected {current.GetType().Name}");
         }
-    }
-
-    private SettingMap ReadMapping(MappingStart start)
-    {
-        var entries = new List<KeyValuePair<string, SettingNode>>();
-        var keys = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
-        while (Accept<MappingEnd>() is null)
-        {
-            var keyStart = _parser.Current!.Start;
-            var keyNode = ReadNode();
-            var value = ReadNode();
-            if (keyNode is not SettingScalar { Value: { } key })
-            {
-                _errors.Add(new ConfigError(At(keyStart), "a key must be plain text (not empty, a list or a mapping)"));
-                continue;
-            }
-
-            if (keys.TryGetValue(key, out var first))
-            {
-                _errors.Add(new ConfigError(At(keyStart), $"key '{key}' appears twice in the same mapping (first at {first}); keep only one"));
-                continue;
-            }
-
-            keys.Add(key, At(keyStart));
-            entries.Add(new(key, value));
-        }
-
-        return new SettingMap(entries, At(start.Start)) { KeyLocations = keys };
     }
 
     private SettingScalar ReadScalar(Scalar scalar)

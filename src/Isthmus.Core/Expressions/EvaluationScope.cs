@@ -49,21 +49,10 @@ public sealed class EvaluationScope : IDisposable
     public void SetPrevious(JsonNode? value) => Sandbox.Engine.SetValue("previous", JsonConversion.ToJs(Sandbox, value));
 
     /// <summary>Evaluates to a JSON value. Throws <see cref="ExpressionException"/> on a runtime error or a sandbox limit.</summary>
-    public JsonNode? Evaluate(Expression expression)
-    {
-        var value = Run(expression);
-        try
-        {
-            return JsonConversion.ToJson(value);
-        }
-        catch (NestingTooDeepException e)
-        {
-            throw Failure(expression, e.Message, e);
-        }
-    }
+    public JsonNode? Evaluate(Expression expression) => Run(expression, static value => JsonConversion.ToJson(value));
 
     /// <summary>Evaluates with JavaScript truthiness.</summary>
-    public bool Test(Expression expression) => TypeConverter.ToBoolean(Run(expression));
+    public bool Test(Expression expression) => Run(expression, static value => TypeConverter.ToBoolean(value));
 
     /// <summary>Renders a template to a JSON value.</summary>
     public JsonNode? Render(ValueTemplate template)
@@ -73,28 +62,23 @@ public sealed class EvaluationScope : IDisposable
     }
 
     /// <summary>Evaluates to the text an interpolation <c>{{ }}</c> shows.</summary>
-    internal string EvaluateText(Expression expression)
-    {
-        var value = Run(expression);
-        try
-        {
-            return JsonConversion.ToText(value);
-        }
-        catch (NestingTooDeepException e)
-        {
-            throw Failure(expression, e.Message, e);
-        }
-    }
+    internal string EvaluateText(Expression expression) => Run(expression, static value => JsonConversion.ToText(value));
 
-    internal JsValue Run(Expression expression)
+    // The conversion runs inside the same guard as the evaluation: reading the result can run script too
+    // (a getter, a proxy), and its failures must read like any other failure of the expression.
+    private T Run<T>(Expression expression, Func<JsValue, T> convert)
     {
         ArgumentNullException.ThrowIfNull(expression);
         var sandbox = Sandbox;
         try
         {
-            return sandbox.Engine.Evaluate(in expression.Prepared);
+            return convert(sandbox.Engine.Evaluate(in expression.Prepared));
         }
         catch (JavaScriptException e)
+        {
+            throw Failure(expression, e.Message, e);
+        }
+        catch (NestingTooDeepException e)
         {
             throw Failure(expression, e.Message, e);
         }

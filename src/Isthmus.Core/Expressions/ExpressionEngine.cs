@@ -32,9 +32,8 @@ public sealed class ExpressionEngine
     /// Compiles an expression; on a syntax error adds a <see cref="ConfigError"/> whose message starts with
     /// <paramref name="path"/> (e.g. <c>flows.x.when</c>) and returns <c>null</c>.
     /// </summary>
-    #pragma warning disable CA1822 // An instance method: compilation belongs to the engine whose code tables and limits it targets.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Compiling belongs to the engine whose functions and limits the expression will run under.")]
     public Expression? Compile(string source, SourceLocation location, List<ConfigError> errors, string? path)
-#pragma warning restore CA1822
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(errors);
@@ -53,7 +52,7 @@ public sealed class ExpressionEngine
             if (prepared.Program?.Body is not [ExpressionStatement])
             {
                 errors.Add(new ConfigError(location,
-                    $"{prefix}\"{source}\" must be a single expression (no ';', 'var', 'if' or other statements)"));
+                    $"{prefix}\"{source}\" must be a single expression (no ';', 'var', 'if' or other statements; write an object as ({{ a: 1 }}))"));
                 return null;
             }
 

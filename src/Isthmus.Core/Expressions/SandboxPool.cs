@@ -8,15 +8,35 @@ internal sealed class SandboxPool(IReadOnlyDictionary<string, IReadOnlyDictionar
     // Enough for every worker thread to hold one while a few more are in flight; extra engines are dropped.
     private static readonly int Capacity = Environment.ProcessorCount * 4;
 
-    private readonly ConcurrentBag<Sandbox> _idle = [];
+    private readonly ConcurrentQueue<Sandbox> _idle = new();
 
-    public Sandbox Rent() => _idle.TryTake(out var sandbox) ? sandbox : new Sandbox(codeTables);
+    // Reserved before enqueueing, so racing returns cannot push the pool past its capacity.
+    private int _idleCount;
+
+    public Sandbox Rent()
+    {
+        if (_idle.TryDequeue(out var sandbox))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            return sandbox;
+        }
+
+        return new Sandbox(codeTables);
+    }
 
     public void Return(Sandbox sandbox)
     {
-        if (!sandbox.Broken && _idle.Count < Capacity)
+        if (sandbox.Broken)
         {
-            _idle.Add(sandbox);
+            return;
         }
+
+        if (Interlocked.Increment(ref _idleCount) <= Capacity)
+        {
+            _idle.Enqueue(sandbox);
+            return;
+        }
+
+        Interlocked.Decrement(ref _idleCount);
     }
 }

@@ -39,6 +39,11 @@ public class SandboxTests
     [InlineData("lookup = null")]
     public void Evaluate_ChangeToSharedGlobals_IsRefused(string source) => Scopes.Fails(source);
 
+    [Theory]
+    [InlineData("({ get x() { for (;;) {} } })")]
+    [InlineData("new Proxy({}, { ownKeys() { throw new Error('no keys'); } })")]
+    public void Evaluate_ResultThatRunsScriptWhenRead_FailsAsExpressionException(string source) => Scopes.Fails(source);
+
     [Fact]
     public void Evaluate_AfterALimitFired_NextScopeStillWorks()
     {
