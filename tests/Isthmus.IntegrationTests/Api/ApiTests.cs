@@ -90,7 +90,8 @@ public sealed class ApiTests() : IsthmusTest(Forward("/x"))
     public async Task ConfigChange_IsPickedUpWithoutRestart_AndABrokenFileKeepsTheOldOne()
     {
         var text = await File.ReadAllTextAsync(App.ConfigPath);
-        await File.WriteAllTextAsync(App.ConfigPath, text.Replace("path: /x", "path: /reloaded", StringComparison.Ordinal));
+        Assert.Contains("path: \"/x\"", text, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(App.ConfigPath, text.Replace("path: \"/x\"", "path: \"/reloaded\"", StringComparison.Ordinal));
         await WaitUntilAsync(async () =>
         {
             await App.SendAsync(new { id = Guid.NewGuid().ToString(), type = "t", data = new { key = "1" } });
@@ -98,7 +99,7 @@ public sealed class ApiTests() : IsthmusTest(Forward("/x"))
             return App.Sink.Requests.Any(r => r.Path == "/reloaded");
         });
 
-        await File.WriteAllTextAsync(App.ConfigPath, text.Replace("path: /x", "path: [unclosed", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(App.ConfigPath, text.Replace("path: \"/x\"", "path: [unclosed", StringComparison.Ordinal));
         await WaitUntilAsync(async () =>
         {
             var status = await App.GetJsonAsync("/api/v1/config/status");
