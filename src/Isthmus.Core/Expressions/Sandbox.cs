@@ -14,7 +14,9 @@ namespace Isthmus.Expressions;
 internal sealed class Sandbox
 {
     /// <summary>Limits of one evaluation; documented in docs/expressions.md.</summary>
-    internal static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(100);
+    // Wall-clock, so generous: on a busy 2-core machine a legitimate evaluation can be descheduled for tens of
+    // milliseconds. Runaway loops are stopped sooner by the statement limit.
+    internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
     internal const long MemoryLimit = 4 * 1024 * 1024;
     internal const int RecursionLimit = 64;
     internal const int StatementLimit = 10_000;
