@@ -50,7 +50,7 @@ public sealed partial class SqliteStore
                 return []; // Already processed (a racing replay or a second node): nothing to write twice.
             }
 
-            var receivedAt = (long)session.Scalar("SELECT received_at FROM events WHERE seq = $0", completion.Seq)!;
+            var receivedAt = Ms(completion.ReceivedAt);
             var created = new List<PendingDelivery>();
             foreach (var run in completion.Runs)
             {

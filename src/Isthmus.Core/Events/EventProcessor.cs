@@ -55,7 +55,7 @@ internal sealed class EventProcessor(IStore store, IsthmusMetrics metrics, TimeP
         }
 
         var created = await store.CompleteEventAsync(
-            new EventCompletion(ev.Seq, outcome.Count == 0 ? "no flow matched" : string.Join("; ", outcome), runs, changes),
+            new EventCompletion(ev.Seq, ev.ReceivedAt, outcome.Count == 0 ? "no flow matched" : string.Join("; ", outcome), runs, changes),
             now, cancellationToken).ConfigureAwait(false);
         foreach (var run in runs)
         {

@@ -6,7 +6,7 @@ namespace Isthmus.Expressions;
 internal sealed class SandboxPool(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> codeTables)
 {
     // Enough for every worker thread to hold one while a few more are in flight; extra engines are dropped.
-    private static readonly int Capacity = Environment.ProcessorCount * 4;
+    private static readonly int Capacity = Math.Max(64, Environment.ProcessorCount * 4);
 
     private readonly ConcurrentQueue<Sandbox> _idle = new();
 

@@ -22,4 +22,4 @@ public sealed record NewDelivery(string Connection, string Action, byte[] Payloa
 public sealed record ChangeStateUpdate(string Flow, string Key, string? Value);
 
 /// <summary>The result of processing one event, committed in one transaction.</summary>
-public sealed record EventCompletion(long Seq, string Outcome, IReadOnlyList<NewRun> Runs, IReadOnlyList<ChangeStateUpdate> ChangeStates);
+public sealed record EventCompletion(long Seq, DateTimeOffset ReceivedAt, string Outcome, IReadOnlyList<NewRun> Runs, IReadOnlyList<ChangeStateUpdate> ChangeStates);

@@ -52,13 +52,13 @@ internal static class HookEndpoints
 
         var traceParent = http.Request.Headers.TraceParent.ToString() is { Length: 55 } incoming ? incoming
             : Activity.Current?.Id ?? $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
-        var accepted = new List<object>(result.Events.Count);
+        var accepted = new List<HookAck>(result.Events.Count);
         var duplicates = 0;
         foreach (var draft in result.Events)
         {
             var appended = await engine.AcceptAsync(connection, draft, traceParent, CancellationToken.None);
             duplicates += appended.Duplicate ? 1 : 0;
-            accepted.Add(new { id = draft.Id, seq = appended.Seq, status = appended.Duplicate ? "duplicate" : "accepted" });
+            accepted.Add(new HookAck(draft.Id, appended.Seq, appended.Duplicate ? "duplicate" : "accepted"));
         }
 
         if (result.Reply is { } reply)
@@ -71,7 +71,9 @@ internal static class HookEndpoints
 
         // 202 once durable; 200 when everything was seen before, so the sender stops retrying.
         var status = accepted.Count > 0 && duplicates == accepted.Count ? 200 : 202;
-        return Results.Json(accepted.Count == 1 ? accepted[0] : new { events = accepted }, statusCode: status);
+        return accepted.Count == 1
+            ? Results.Json(accepted[0], HookJson.Default.HookAck, statusCode: status)
+            : Results.Json(new HookBatchAck(accepted), HookJson.Default.HookBatchAck, statusCode: status);
     }
 
     private static void Reject(HostState state, string connection, string reason) =>
@@ -106,3 +108,14 @@ internal static class HookEndpoints
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
+
+/// <summary>The answer to one accepted or duplicate event.</summary>
+internal sealed record HookAck(string Id, long Seq, string Status);
+
+/// <summary>The answer to a batch.</summary>
+internal sealed record HookBatchAck(IReadOnlyList<HookAck> Events);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(HookAck))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(HookBatchAck))]
+internal sealed partial class HookJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -38,7 +38,13 @@ public static class IsthmusHost
     /// <summary>Creates the application for <paramref name="configPath"/>; throws <see cref="ConfigurationException"/> listing every error.</summary>
     public static async Task<WebApplication> BuildAsync(string configPath, string[]? args = null, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        // The content root is the program's folder, not the working folder that holds the database, and
+        // appsettings reload is off: a file watcher there would wake on every write to the SQLite WAL.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -68,9 +74,13 @@ public static class IsthmusHost
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddHostedService<HostLifecycle>();
         builder.Services.AddOpenApi();
-        builder.Services.AddOpenTelemetry()
-            .WithMetrics(m => m.AddMeter(IsthmusMetrics.Name).AddPrometheusExporter())
-            .WithTracing(t => t.AddSource(IsthmusMetrics.Name).AddAspNetCoreInstrumentation());
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .WithMetrics(m => m.AddMeter(IsthmusMetrics.Name).AddPrometheusExporter());
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
+        {
+            // Spans cost CPU on every request, so they are recorded only when something will receive them.
+            telemetry.WithTracing(t => t.AddSource(IsthmusMetrics.Name).AddAspNetCoreInstrumentation().AddOtlpExporter());
+        }
 
         var app = builder.Build();
         app.MapHooks();

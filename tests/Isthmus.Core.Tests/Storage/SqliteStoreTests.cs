@@ -58,7 +58,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     public async Task CompleteEvent_WritesRunAndDeliveries_AndIsIdempotent()
     {
         var seq = (await _store.AppendEventAsync("oa", Draft("e1"), Now, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", CancellationToken.None)).Seq;
-        var completion = new EventCompletion(seq, "f: run",
+        var completion = new EventCompletion(seq, Now, "f: run",
             [new NewRun("f", "k1", RunStatus.Running, "[]", null, [new NewDelivery("erp", "request", "{}"u8.ToArray(), "oa:e1:f:send", "k1", null)])],
             [new ChangeStateUpdate("f", "k1", "approved")]);
         var created = await _store.CompleteEventAsync(completion, Now, CancellationToken.None);
@@ -131,7 +131,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     private async Task<(PendingDelivery Delivery, long RunId)> OneDeliveryAsync()
     {
         var seq = (await _store.AppendEventAsync("oa", Draft("e-" + Guid.NewGuid().ToString("N")), Now, null, CancellationToken.None)).Seq;
-        var created = await _store.CompleteEventAsync(new EventCompletion(seq, "f: run",
+        var created = await _store.CompleteEventAsync(new EventCompletion(seq, Now, "f: run",
             [new NewRun("f", "k1", RunStatus.Running, "[]", null, [new NewDelivery("erp", "request", "{}"u8.ToArray(), $"key-{seq}", "k1", null)])], []),
             Now, CancellationToken.None);
         return (created[0], created[0].RunId);
