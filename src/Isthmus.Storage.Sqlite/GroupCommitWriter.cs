@@ -14,12 +14,15 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Channel<WriteRequest> _requests = Channel.CreateUnbounded<WriteRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
-    private readonly Task _loop;
+    private readonly Thread _loop;
 
     public GroupCommitWriter(SqliteConnection connection)
     {
         _connection = connection;
-        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // A thread of its own: SQLite calls and fsyncs block, and on a 2-core machine blocking pool threads makes
+        // the pool grow and the scheduler thrash.
+        _loop = new Thread(Run) { IsBackground = true, Name = "isthmus-store-writer" };
+        _loop.Start();
     }
 
     public Task<T> WriteAsync<T>(Func<WriteSession, T> work)
@@ -33,11 +36,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         return request.Task;
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         var batch = new List<WriteRequest>(MaxBatch);
         var session = new WriteSession(this);
-        while (await _requests.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (WaitForRequests())
         {
             batch.Clear();
             while (batch.Count < MaxBatch && _requests.Reader.TryRead(out var request))
@@ -89,6 +92,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         return true;
     }
 
+    private bool WaitForRequests()
+    {
+        var wait = _requests.Reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
+    }
+
     internal SqliteCommand Command(string sql, SqliteTransaction transaction)
     {
         if (!_commands.TryGetValue(sql, out var command))
@@ -105,7 +114,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _requests.Writer.TryComplete();
-        await _loop.ConfigureAwait(false);
+        await Task.Run(_loop.Join).ConfigureAwait(false);
         foreach (var command in _commands.Values)
         {
             command.Dispose();

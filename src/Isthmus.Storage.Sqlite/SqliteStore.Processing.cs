@@ -9,26 +9,12 @@ public sealed partial class SqliteStore
 {
     internal const string EventColumns = "seq, id, connection, type, entity, key, subject, time, received_at, data, trace_parent, status, replays, only_flow, outcome";
 
-    private const string DeliveryColumns =
+    internal const string DeliveryColumns =
         "id, run_id, connection, action, payload, idempotency_key, order_key, attempts, attempt_base, next_attempt_at, trace_parent, event_received_at";
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<StoredEvent>> ReadPendingEventsAsync(long afterSeq, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = OpenReader();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {EventColumns} FROM events WHERE status = 0 AND seq > $0 ORDER BY seq LIMIT $1";
-        command.Parameters.AddWithValue("$0", afterSeq);
-        command.Parameters.AddWithValue("$1", limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var events = new List<StoredEvent>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            events.Add(ReadEvent(reader));
-        }
-
-        return events;
-    }
+    public Task<IReadOnlyList<StoredEvent>> ReadPendingEventsAsync(long afterSeq, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult(_pendingEvents!.Run(afterSeq, limit));
 
     internal static StoredEvent ReadEvent(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
@@ -100,22 +86,8 @@ public sealed partial class SqliteStore
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<PendingDelivery>> ReadPendingDeliveriesAsync(long afterId, int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = OpenReader();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {DeliveryColumns} FROM deliveries WHERE status = 0 AND id > $0 ORDER BY id LIMIT $1";
-        command.Parameters.AddWithValue("$0", afterId);
-        command.Parameters.AddWithValue("$1", limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var deliveries = new List<PendingDelivery>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            deliveries.Add(ReadPendingDelivery(reader));
-        }
-
-        return deliveries;
-    }
+    public Task<IReadOnlyList<PendingDelivery>> ReadPendingDeliveriesAsync(long afterId, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult(_pendingDeliveries!.Run(afterId, limit));
 
     internal static PendingDelivery ReadPendingDelivery(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), (byte[])r.GetValue(4), r.GetString(5),

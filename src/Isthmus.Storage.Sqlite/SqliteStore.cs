@@ -13,6 +13,8 @@ public sealed partial class SqliteStore : IStore
     private readonly bool _fullSync;
     private SqliteConnection? _writerConnection;
     private GroupCommitWriter? _writer;
+    private PreparedQuery<StoredEvent>? _pendingEvents;
+    private PreparedQuery<Deliveries.PendingDelivery>? _pendingDeliveries;
 
     /// <summary>Opens (creating when missing) the store at <paramref name="path"/>.</summary>
     /// <param name="synchronous"><c>full</c>: fsync at every group commit (survives power loss); <c>normal</c>: survives a process crash.</param>
@@ -46,6 +48,10 @@ public sealed partial class SqliteStore : IStore
         Migrations.Apply(connection);
         _writerConnection = connection;
         _writer = new GroupCommitWriter(connection);
+        _pendingEvents = new PreparedQuery<StoredEvent>(OpenReader(),
+            $"SELECT {EventColumns} FROM events WHERE status = 0 AND seq > $0 ORDER BY seq LIMIT $1", ReadEvent, "$0", "$1");
+        _pendingDeliveries = new PreparedQuery<Deliveries.PendingDelivery>(OpenReader(),
+            $"SELECT {DeliveryColumns} FROM deliveries WHERE status = 0 AND id > $0 ORDER BY id LIMIT $1", ReadPendingDelivery, "$0", "$1");
         return Task.CompletedTask;
     }
 
@@ -67,6 +73,8 @@ public sealed partial class SqliteStore : IStore
             await _writer.DisposeAsync().ConfigureAwait(false);
         }
 
+        _pendingEvents?.Dispose();
+        _pendingDeliveries?.Dispose();
         if (_writerConnection is not null)
         {
             await _writerConnection.DisposeAsync().ConfigureAwait(false);
