@@ -5,6 +5,7 @@
 #   bench/run.sh --quick          3 s phases (~1 minute)
 #   bench/run.sh --isthmus <dll>  benchmark another isthmus build (no isthmus build step)
 #   bench/run.sh --stand-in       check the harness against its in-memory stand-in (not isthmus)
+#   bench/run.sh --synchronous normal   SQLite without an fsync per commit (survives kill -9, not power loss)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -19,6 +19,9 @@ public sealed record BenchmarkOptions
     /// <summary>Free-form label for the report header, e.g. a commit id.</summary>
     public string? Label { get; init; }
 
+    /// <summary>SQLite <c>store.synchronous</c>: <c>full</c> (fsync per group commit) or <c>normal</c> (survives a process crash, not power loss).</summary>
+    public string Synchronous { get; init; } = "full";
+
     public TimeSpan PhaseDuration => Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(10);
     /// <summary>Warm-up at each concurrency before the measured phases, so tiered JIT has settled in both processes.</summary>
     public TimeSpan WarmUp => Quick ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(3);
@@ -29,7 +32,7 @@ public sealed record BenchmarkOptions
 
     public const string Usage = """
         usage: Isthmus.Benchmarks [--quick] [--isthmus <isthmus.dll>] [--stand-in] [--out <report.md>]
-                                  [--repo <repository root>] [--label <text>]
+                                  [--repo <repository root>] [--label <text>] [--synchronous full|normal]
                Isthmus.Benchmarks self-check
                Isthmus.Benchmarks ceiling [--parent <pid>]
                Isthmus.Benchmarks stand-in serve --config <isthmus.yaml> [--parent <pid>]
@@ -49,6 +52,7 @@ public sealed record BenchmarkOptions
                 "--out" => options with { OutputPath = Path.GetFullPath(Value()) },
                 "--repo" => options with { RepositoryRoot = Path.GetFullPath(Value()) },
                 "--label" => options with { Label = Value() },
+                "--synchronous" => options with { Synchronous = Value() is "normal" ? "normal" : "full" },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
         }

@@ -310,7 +310,7 @@ public sealed class BenchmarkRunner
         int port = FreePort();
         baseUrl = new Uri($"http://127.0.0.1:{port}");
         string config = Path.Combine(dir, "isthmus.yaml");
-        File.WriteAllText(config, ConfigYaml(port, sink.BaseUrl));
+        File.WriteAllText(config, ConfigYaml(port, sink.BaseUrl, _options.Synchronous));
         string target = ResolveTarget(_options);
         List<string> args = _options.StandIn
             ? [SelfDll, "stand-in", "serve", "--config", config, "--parent", Environment.ProcessId.ToString()]
@@ -360,13 +360,13 @@ public sealed class BenchmarkRunner
 
     public string WorkDirectory => _workRoot;
 
-    public static string ConfigYaml(int port, Uri sinkBaseUrl) => $$$"""
+    public static string ConfigYaml(int port, Uri sinkBaseUrl, string synchronous = "full") => $$$"""
         server:
           listen: http://127.0.0.1:{{{port}}}
         store:
           kind: sqlite
           path: isthmus.db
-          synchronous: full
+          synchronous: {{{synchronous}}}
         connections:
           load:
             kind: webhook

@@ -48,6 +48,7 @@ try
         StartedAt = DateTimeOffset.UtcNow,
         Quick = options.Quick,
         StandIn = options.StandIn,
+        Synchronous = options.Synchronous,
         Target = target,
         Label = options.Label,
         PhaseDuration = options.PhaseDuration,

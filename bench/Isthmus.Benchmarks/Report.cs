@@ -30,7 +30,7 @@ public static class Report
     {
         var s = new StringBuilder();
         string name = r.StandIn ? "STAND-IN" : "isthmus";
-        s.AppendLine($"Isthmus benchmark — {r.StartedAt:yyyy-MM-dd HH:mm} UTC, {r.Machine.Cpu} x{r.Machine.Cores}, {r.Machine.RamGb:0.#} GB RAM, {r.Machine.Runtime}{(r.StandIn ? "" : ", SQLite synchronous=full")}{(r.Quick ? "  [--quick]" : "")}");
+        s.AppendLine($"Isthmus benchmark — {r.StartedAt:yyyy-MM-dd HH:mm} UTC, {r.Machine.Cpu} x{r.Machine.Cores}, {r.Machine.RamGb:0.#} GB RAM, {r.Machine.Runtime}{(r.StandIn ? "" : $", SQLite synchronous={r.Synchronous}")}{(r.Quick ? "  [--quick]" : "")}");
         s.AppendLine($"target: {r.Target}{(r.Label is null ? "" : $"  ({r.Label})")}; load average at start {r.Machine.LoadAverage}; {r.PhaseDuration.TotalSeconds:0} s per phase");
         if (r.StandIn)
         {

@@ -23,6 +23,7 @@ public sealed class BenchmarkResults
     public required DateTimeOffset StartedAt { get; init; }
     public required bool Quick { get; init; }
     public required bool StandIn { get; init; }
+    public string Synchronous { get; init; } = "full";
     public required string Target { get; init; }
     public string? Label { get; init; }
     public TimeSpan PhaseDuration { get; init; }
