@@ -11,6 +11,7 @@ var root = new RootCommand("Isthmus: a self-hosted real-time sync hub between ch
     RunsCommand.Create(),
     DeadLetterCommand.Create(),
     ReplayCommand.Create(),
+    SinkCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
 
