@@ -18,6 +18,9 @@ public sealed class PendingWorkReader<T> : IAsyncDisposable
     private Task? _loop;
     private long _cursor;
 
+    private static readonly TimeSpan CoalesceDelay = TimeSpan.FromMilliseconds(1);
+    private const int BusyBatch = 16;
+
     /// <summary>Creates a reader; call <see cref="Start"/>.</summary>
     /// <param name="read">Reads pending items with id &gt; cursor, oldest first.</param>
     /// <param name="capacity">Reading pauses while this many items are in memory.</param>
@@ -57,6 +60,7 @@ public sealed class PendingWorkReader<T> : IAsyncDisposable
     private async Task LoopAsync()
     {
         var token = _stopping.Token;
+        var lastBatch = 0;
         while (!token.IsCancellationRequested)
         {
             try
@@ -65,6 +69,7 @@ public sealed class PendingWorkReader<T> : IAsyncDisposable
                 if (room > 0)
                 {
                     var items = await _read(Cursor, Math.Min(room, 512), token).ConfigureAwait(false);
+                    lastBatch = items.Count > 0 ? items.Count : lastBatch;
                     foreach (var item in items)
                     {
                         _feed(item);
@@ -78,7 +83,14 @@ public sealed class PendingWorkReader<T> : IAsyncDisposable
                 }
 
                 // Wait for a commit; poll now and then in case a signal raced with the read.
-                await _signal.WaitAsync(room > 0 ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(20), token).ConfigureAwait(false);
+                if (await _signal.WaitAsync(room > 0 ? TimeSpan.FromSeconds(1) : TimeSpan.FromMilliseconds(20), token).ConfigureAwait(false)
+                    && lastBatch >= BusyBatch)
+                {
+                    // Under load, let a few more commits land so one read (and one wake-up of the workers) carries
+                    // them all: that cuts thread switches far more than the millisecond costs. At low rates reads
+                    // stay immediate, so latency does not pay for it.
+                    await Task.Delay(CoalesceDelay, token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
