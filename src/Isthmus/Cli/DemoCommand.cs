@@ -38,7 +38,16 @@ internal static class DemoCommand
 
             await using (app)
             {
-                await app.StartAsync(ct);
+                try
+                {
+                    await app.StartAsync(ct);
+                }
+                catch (IOException ex)
+                {
+                    await Console.Error.WriteLineAsync($"error: cannot listen on 127.0.0.1:{parse.GetValue(port)} ({ex.Message}). Pass another port with --port.");
+                    return 2;
+                }
+
                 var state = app.Services.GetRequiredService<HostState>();
                 var url = $"http://127.0.0.1:{parse.GetValue(port)}";
                 Banner(url, folder.FullName, state.InitialAdminKey);

@@ -30,7 +30,15 @@ internal static class ServeCommand
                 return 2;
             }
 
-            await app.StartAsync(ct);
+            try
+            {
+                await app.StartAsync(ct);
+            }
+            catch (IOException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: cannot listen on {path.Name}'s server.listen ({ex.Message}). Change server.listen or stop what uses that port.");
+                return 2;
+            }
             var state = app.Services.GetRequiredService<HostState>();
             if (state.InitialAdminKey is { } key)
             {
