@@ -74,7 +74,7 @@ internal sealed class SqliteStoreAdmin(SqliteStore store) : IStoreAdmin
             s.Execute("UPDATE deliveries SET status = 0, attempt_base = attempts, next_attempt_at = $1, last_error = NULL WHERE id = $0", id, Ms(now));
             s.Execute("UPDATE runs SET status = 0, pending_deliveries = pending_deliveries + 1, finished_at = NULL, error = NULL WHERE id = $0", run);
             using var reader = s.Query(
-                "SELECT id, run_id, connection, action, payload, idempotency_key, order_key, attempts, attempt_base, next_attempt_at, trace_parent, event_received_at FROM deliveries WHERE id = $0", id);
+                $"SELECT {DeliveryColumns} FROM deliveries WHERE id = $0", id);
             reader.Read();
             return (PendingDelivery?)ReadPendingDelivery(reader);
         });

@@ -94,11 +94,11 @@ internal static class IsthmusApi
             using var reader = new StreamReader(request.Body);
             var yaml = await reader.ReadToEndAsync();
             var result = ConfigurationLoader.LoadText(yaml, "posted.yaml", Path.GetDirectoryName(Path.GetFullPath(s.ConfigPath))!);
-            var errors = result.Errors.ToList();
-            if (result.Succeeded)
+            var (connectors, errors) = IsthmusHost.BuildConnectors(result,
+                new Connectors.ConnectorContext(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+            if (connectors is not null)
             {
-                await using var connectors = Connections.ConnectorSet.Build(result.Config!.Connections, IsthmusHost.Factories,
-                    new Connectors.ConnectorContext(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance), errors);
+                await connectors.DisposeAsync();
             }
 
             return Results.Ok(new { valid = errors.Count == 0, errors = errors.Select(e => new { location = e.Location.ToString(), message = e.Message }) });

@@ -1,6 +1,5 @@
 using Isthmus.Api;
 using Isthmus.Configuration;
-using Isthmus.Connections;
 using Isthmus.Connectors;
 using Isthmus.Runtime;
 
@@ -38,13 +37,7 @@ internal sealed partial class HostLifecycle(HostState state, ApiKeys keys, TimeP
 
     private void OnConfigurationChanged(LoadResult result)
     {
-        var errors = new List<ConfigError>(result.Errors);
-        ConnectorSet? connectors = null;
-        if (result.Succeeded)
-        {
-            connectors = ConnectorSet.Build(result.Config!.Connections, IsthmusHost.Factories, new ConnectorContext(time, logs), errors);
-        }
-
+        var (connectors, errors) = IsthmusHost.BuildConnectors(result, new ConnectorContext(time, logs));
         if (connectors is null)
         {
             state.LastReloadErrors = errors;

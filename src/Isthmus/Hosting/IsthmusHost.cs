@@ -25,14 +25,21 @@ public static class IsthmusHost
     public static (LoadResult Result, ConnectorSet? Connectors, IReadOnlyList<ConfigError> Errors) Load(string path, ConnectorContext context)
     {
         var result = ConfigurationLoader.Load(path);
+        var (connectors, errors) = BuildConnectors(result, context);
+        return (result, connectors, errors);
+    }
+
+    /// <summary>Creates the connectors of a load; <c>null</c> with every error (the load's and the connectors') when any.</summary>
+    public static (ConnectorSet? Connectors, IReadOnlyList<ConfigError> Errors) BuildConnectors(LoadResult result, ConnectorContext context)
+    {
         if (!result.Succeeded)
         {
-            return (result, null, result.Errors);
+            return (null, result.Errors);
         }
 
         var errors = new List<ConfigError>();
         var connectors = ConnectorSet.Build(result.Config!.Connections, Factories, context, errors);
-        return (result, connectors, errors);
+        return (connectors, errors);
     }
 
     /// <summary>Creates the application for <paramref name="configPath"/>; throws <see cref="ConfigurationException"/> listing every error.</summary>
@@ -51,7 +58,7 @@ public static class IsthmusHost
         configure?.Invoke(builder);
 
         var time = TimeProvider.System;
-        var context = new ConnectorContext(time, LoggerFactory.Create(_ => { }));
+        var context = new ConnectorContext(time, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         var (loaded, connectors, errors) = Load(configPath, context);
         if (connectors is null)
         {
