@@ -12,6 +12,7 @@ var root = new RootCommand("Isthmus: a self-hosted real-time sync hub between ch
     DeadLetterCommand.Create(),
     ReplayCommand.Create(),
     SinkCommand.Create(),
+    EmulateCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
 

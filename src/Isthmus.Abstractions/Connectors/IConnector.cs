@@ -29,4 +29,10 @@ public interface IOutboundConnector : IConnector
     /// Throw <see cref="ConnectorException"/> to classify a failure; any other exception is transient.
     /// </summary>
     ValueTask<DeliveryReceipt> DeliverAsync(Delivery delivery, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The <c>do:</c> values this connector performs (e.g. <c>send-text</c>, <c>send-card</c>), so a flow naming
+    /// another one is refused when the configuration loads; <c>null</c> accepts any and checks at delivery time.
+    /// </summary>
+    IReadOnlyCollection<string>? Actions => null;
 }

@@ -19,4 +19,8 @@ public interface IConnectorFactory
 }
 
 /// <summary>What the host lends a connector.</summary>
-public sealed record ConnectorContext(TimeProvider Time, Microsoft.Extensions.Logging.ILoggerFactory Logs);
+public sealed record ConnectorContext(TimeProvider Time, Microsoft.Extensions.Logging.ILoggerFactory Logs)
+{
+    /// <summary>Where chat user ids found for an email, mobile or employee id are kept (the store, when the host runs).</summary>
+    public IIdentityDirectory Identities { get; init; } = new InMemoryIdentityDirectory();
+}

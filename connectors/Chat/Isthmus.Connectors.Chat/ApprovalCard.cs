@@ -1,0 +1,103 @@
+using System.Text.Json;
+
+namespace Isthmus.Connectors.Chat;
+
+/// <summary>A label and its value on a card.</summary>
+public sealed record CardField(string Label, string Value);
+
+/// <summary>A button: its key (sent back as <c>card.action</c>'s <c>action</c>), its text and style.</summary>
+public sealed record CardButton(string Action, string Text, string Style);
+
+/// <summary>
+/// The platform-neutral card of <c>send-card</c> and <c>update-card</c>; each connector renders it in its
+/// platform's card format. Buttons default to Approve / Reject.
+/// </summary>
+/// <param name="Id">The caller's id for the card (e.g. the OA request id); comes back as <c>card.action</c>'s <c>cardId</c>.</param>
+/// <param name="Status">Set on update: shown instead of the buttons, e.g. "Approved by Li Wei at 14:02".</param>
+/// <param name="AskComment">Whether the card offers a comment box with the buttons.</param>
+public sealed record ApprovalCard(
+    string Id,
+    string Title,
+    string? Text,
+    IReadOnlyList<CardField> Fields,
+    IReadOnlyList<CardButton> Buttons,
+    bool AskComment,
+    string? Url,
+    string? Status)
+{
+    /// <summary>The buttons a card has when none are given.</summary>
+    public static readonly IReadOnlyList<CardButton> DefaultButtons =
+        [new("approve", "Approve", "primary"), new("reject", "Reject", "danger")];
+
+    /// <summary>Reads <c>card</c> from the payload.</summary>
+    public static ApprovalCard Read(ActionPayload payload)
+    {
+        var card = payload.Section("card");
+        var fields = new List<CardField>();
+        switch (card.Optional("fields"))
+        {
+            case null:
+                break;
+            case { ValueKind: JsonValueKind.Object } map:
+                fields.AddRange(map.EnumerateObject().Select(p => new CardField(p.Name, ActionPayload.Display(p.Value))));
+                break;
+            case { ValueKind: JsonValueKind.Array } list:
+                foreach (var item in list.EnumerateArray())
+                {
+                    if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("label", out var label) || !item.TryGetProperty("value", out var value))
+                    {
+                        throw card.Invalid("each of 'fields' must be { label, value }");
+                    }
+
+                    fields.Add(new CardField(ActionPayload.Display(label), ActionPayload.Display(value)));
+                }
+
+                break;
+            default:
+                throw card.Invalid("'fields' must be a map of label: value, or a list of { label, value }");
+        }
+
+        var buttons = new List<CardButton>();
+        if (card.Optional("buttons") is { } given)
+        {
+            if (given.ValueKind != JsonValueKind.Array || given.GetArrayLength() is 0 or > 5)
+            {
+                throw card.Invalid("'buttons' must be a list of 1 to 5 { action, text, style? }");
+            }
+
+            foreach (var b in given.EnumerateArray())
+            {
+                if (b.ValueKind != JsonValueKind.Object || !b.TryGetProperty("action", out var action) || action.ValueKind != JsonValueKind.String)
+                {
+                    throw card.Invalid("each button needs 'action' (its key), e.g. { action: approve, text: Approve }");
+                }
+
+                var key = action.GetString()!;
+                var text = b.TryGetProperty("text", out var t) ? ActionPayload.Display(t) : key;
+                var style = b.TryGetProperty("style", out var s) ? ActionPayload.Display(s) : "default";
+                buttons.Add(new CardButton(key, text, style));
+            }
+        }
+
+        return new ApprovalCard(card.Text("id"), card.Text("title"), card.OptionalText("text"), fields,
+            buttons.Count > 0 ? buttons : DefaultButtons, card.Flag("askComment"), card.OptionalText("url"), card.OptionalText("status"));
+    }
+
+    /// <summary>The card as Markdown lines (title, text, fields, status), for platforms whose cards are Markdown.</summary>
+    public string ToMarkdown()
+    {
+        var lines = new List<string> { $"**{Title}**" };
+        if (!string.IsNullOrEmpty(Text))
+        {
+            lines.Add(Text);
+        }
+
+        lines.AddRange(Fields.Select(f => $"**{f.Label}:** {f.Value}"));
+        if (!string.IsNullOrEmpty(Status))
+        {
+            lines.Add($"**{Status}**");
+        }
+
+        return string.Join("\n\n", lines);
+    }
+}
