@@ -127,6 +127,27 @@ internal sealed class SqliteStoreAdmin(SqliteStore store) : IStoreAdmin
             r => new AuditEntry(FromMs(r.GetInt64(0)), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4)),
             [], cancellationToken);
 
+    public Task<IReadOnlyList<IdentityRecord>> ListIdentitiesAsync(string? connection, int limit, CancellationToken cancellationToken)
+    {
+        var where = new Filter().Add("connection = {0}", connection);
+        return QueryAsync($"SELECT connection, kind, value, user_id, source, updated_at FROM identities{where} ORDER BY updated_at DESC LIMIT {Clamp(limit)}",
+            r => new IdentityRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), FromMs(r.GetInt64(5))),
+            where.Args, cancellationToken);
+    }
+
+    public async Task<string?> FindIdentityAsync(string connection, string kind, string value, CancellationToken cancellationToken) =>
+        (await QueryAsync("SELECT user_id FROM identities WHERE connection = $0 AND kind = $1 AND value = $2", r => r.GetString(0),
+            [connection, kind, value], cancellationToken).ConfigureAwait(false)) is [var id, ..] ? id : null;
+
+    public Task SaveIdentityAsync(IdentityRecord i, CancellationToken cancellationToken) =>
+        store.WriteAsync(s => s.Execute(
+            "INSERT INTO identities (connection, kind, value, user_id, source, updated_at) VALUES ($0, $1, $2, $3, $4, $5) " +
+            "ON CONFLICT (connection, kind, value) DO UPDATE SET user_id = excluded.user_id, source = excluded.source, updated_at = excluded.updated_at",
+            i.Connection, i.Kind, i.Value, i.UserId, i.Source, Ms(i.UpdatedAt)));
+
+    public Task<bool> DeleteIdentityAsync(string connection, string kind, string value, CancellationToken cancellationToken) =>
+        store.WriteAsync(s => s.Execute("DELETE FROM identities WHERE connection = $0 AND kind = $1 AND value = $2", connection, kind, value) == 1);
+
     private static RunView ReadRun(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), (RunStatus)r.GetInt32(4),
         FromMs(r.GetInt64(5)), r.IsDBNull(6) ? null : FromMs(r.GetInt64(6)), r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetInt32(9));

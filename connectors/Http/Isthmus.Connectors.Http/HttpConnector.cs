@@ -29,6 +29,8 @@ internal sealed class HttpConnector : IOutboundConnector
 
     public string Connection { get; }
 
+    public IReadOnlyCollection<string> Actions { get; } = ["request"];
+
     public async ValueTask<DeliveryReceipt> DeliverAsync(Delivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);

@@ -125,29 +125,7 @@ internal sealed class SettingsSection(SettingMap map, string path, string descri
         return null;
     }
 
-    // A key one or two edits away from a known one is almost always a typo of it.
-    private string? Suggest(string key) =>
-        _known.Select(k => (Key: k, Distance: Distance(key.ToLowerInvariant(), k.ToLowerInvariant())))
-            .Where(c => c.Distance <= Math.Max(1, Math.Min(2, c.Key.Length / 3)))
-            .OrderBy(c => c.Distance).Select(c => c.Key).FirstOrDefault();
-
-    private static int Distance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            previous = current;
-        }
-
-        return previous[b.Length];
-    }
+    private string? Suggest(string key) => Suggestion.Closest(key, _known);
 }
 
 /// <summary>A <c>TryParse</c>-shaped parser.</summary>

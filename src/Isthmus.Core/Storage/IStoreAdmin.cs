@@ -60,6 +60,18 @@ public interface IStoreAdmin
 
     /// <summary>The audit log, newest first.</summary>
     Task<IReadOnlyList<AuditEntry>> ListAuditAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Known chat identities, newest first, of one connection or all.</summary>
+    Task<IReadOnlyList<IdentityRecord>> ListIdentitiesAsync(string? connection, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The platform user id kept for a connection's kind = value.</summary>
+    Task<string?> FindIdentityAsync(string connection, string kind, string value, CancellationToken cancellationToken);
+
+    /// <summary>Keeps or replaces one identity.</summary>
+    Task SaveIdentityAsync(IdentityRecord identity, CancellationToken cancellationToken);
+
+    /// <summary>Forgets one identity; <c>false</c> when there was none.</summary>
+    Task<bool> DeleteIdentityAsync(string connection, string kind, string value, CancellationToken cancellationToken);
 }
 
 /// <summary>Event filter. <paramref name="BeforeSeq"/> pages backwards.</summary>
@@ -85,6 +97,9 @@ public sealed record StoreCounts(long PendingEvents, long PendingDeliveries, lon
 
 /// <summary>An API key: only its SHA-256 is kept.</summary>
 public sealed record ApiKeyRecord(string Id, string Name, string Role, string Hash, DateTimeOffset CreatedAt);
+
+/// <summary>Which platform user answers to <paramref name="Kind"/> = <paramref name="Value"/> on a connection, and who said so (<c>lookup</c> or <c>manual</c>).</summary>
+public sealed record IdentityRecord(string Connection, string Kind, string Value, string UserId, string Source, DateTimeOffset UpdatedAt);
 
 /// <summary>One audited action: who did what to which thing.</summary>
 public sealed record AuditEntry(DateTimeOffset At, string Actor, string Action, string Target, string? Detail);

@@ -1,3 +1,4 @@
+using Isthmus.Connectors;
 using Isthmus.Configuration;
 using Isthmus.Deliveries;
 using Isthmus.Events;
@@ -116,7 +117,51 @@ internal static class IsthmusApi
             return new { counts, inMemory = new { events, deliveries } };
         });
         api.MapGet("/audit", async (HostState s, int? limit, CancellationToken ct) => await s.Store.Admin.ListAuditAsync(limit ?? 100, ct));
+
+        api.MapGet("/identities", async (HostState s, string? connection, int? limit, CancellationToken ct) =>
+            await s.Store.Admin.ListIdentitiesAsync(connection, limit ?? 100, ct));
+        api.MapPut("/identities", async Task<IResult> (HostState s, HttpContext http, IdentityInput input, CancellationToken ct) =>
+        {
+            if (CheckIdentity(s, input.Connection, input.Kind, input.Value) is { } bad)
+            {
+                return bad;
+            }
+
+            if (string.IsNullOrWhiteSpace(input.UserId))
+            {
+                return Results.Problem(statusCode: 400, title: "invalid identity", detail: "'userId' is required: the platform's user id.");
+            }
+
+            var record = new IdentityRecord(input.Connection, input.Kind, input.Value, input.UserId, "manual", TimeProvider.System.GetUtcNow());
+            await s.Store.Admin.SaveIdentityAsync(record, ct);
+            return await Audited(s, http, "identity.set", $"{input.Connection} {input.Kind} {input.Value}", Results.Ok(record));
+        });
+        api.MapDelete("/identities", async Task<IResult> (HostState s, HttpContext http, string connection, string kind, string value, CancellationToken ct) =>
+            CheckIdentity(s, connection, kind, value) ?? (await s.Store.Admin.DeleteIdentityAsync(connection, kind, value, ct)
+                ? await Audited(s, http, "identity.remove", $"{connection} {kind} {value}", Results.NoContent())
+                : Results.Problem(statusCode: 404, title: "not found", detail: $"No identity {kind} '{value}' is kept for '{connection}'.")));
     }
+
+    private static readonly string[] IdentityKindNames = [IdentityKinds.Email, IdentityKinds.Mobile, IdentityKinds.EmployeeId, IdentityKinds.External];
+
+    private static IResult? CheckIdentity(HostState s, string connection, string kind, string value)
+    {
+        if (!s.Engine.Active.Connectors.All.ContainsKey(connection ?? ""))
+        {
+            return Results.Problem(statusCode: 400, title: "invalid identity",
+                detail: $"No connection named '{connection}'. Connections: {string.Join(", ", s.Engine.Active.Connectors.All.Keys.Order())}.");
+        }
+
+        if (!IdentityKindNames.Contains(kind))
+        {
+            return Results.Problem(statusCode: 400, title: "invalid identity", detail: $"'kind' must be one of {string.Join(", ", IdentityKindNames)}, not '{kind}'.");
+        }
+
+        return string.IsNullOrWhiteSpace(value) ? Results.Problem(statusCode: 400, title: "invalid identity", detail: "'value' is required.") : null;
+    }
+
+    /// <summary>The body of <c>PUT /api/v1/identities</c>.</summary>
+    internal sealed record IdentityInput(string Connection, string Kind, string Value, string UserId);
 
     /// <summary>Parses a status filter case-insensitively; an unknown value is a 400 listing the accepted ones.</summary>
     private static bool TryParse<T>(string? text, out T? value, out IResult bad)

@@ -1,3 +1,4 @@
+using Isthmus.Connections;
 using Isthmus.Api;
 using Isthmus.Configuration;
 using Isthmus.Connectors;
@@ -20,6 +21,7 @@ internal sealed partial class HostLifecycle(HostState state, ApiKeys keys, TimeP
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await state.Store.InitializeAsync(cancellationToken);
+        (state.ConnectorContext.Identities as StoredIdentityDirectory)?.Attach(state.Store);
         var overrides = await state.Store.Admin.ReadFlowOverridesAsync(cancellationToken);
         var engine = new IsthmusEngine(state.Store, new ActiveConfiguration(state.InitialConfig, state.InitialConnectors, overrides), state.Metrics, time, logs);
         engine.Start();
@@ -37,7 +39,7 @@ internal sealed partial class HostLifecycle(HostState state, ApiKeys keys, TimeP
 
     private void OnConfigurationChanged(LoadResult result)
     {
-        var (connectors, errors) = IsthmusHost.BuildConnectors(result, new ConnectorContext(time, logs));
+        var (connectors, errors) = IsthmusHost.BuildConnectors(result, state.ConnectorContext with { Logs = logs });
         if (connectors is null)
         {
             state.LastReloadErrors = errors;

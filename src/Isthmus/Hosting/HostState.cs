@@ -1,3 +1,4 @@
+using Isthmus.Connectors;
 using Isthmus.Configuration;
 using Isthmus.Connections;
 using Isthmus.Runtime;
@@ -22,6 +23,9 @@ public sealed class HostState(string configPath, LoadResult initialLoad, Connect
 
     /// <summary>Its connectors, handed to the engine at start.</summary>
     public ConnectorSet InitialConnectors { get; } = initialConnectors;
+
+    /// <summary>What connectors are built with, at start and on every reload.</summary>
+    public required ConnectorContext ConnectorContext { get; init; }
 
     /// <summary>The store.</summary>
     public IStore Store { get; } = services.GetRequiredService<IStore>();

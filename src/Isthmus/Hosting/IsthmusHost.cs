@@ -39,6 +39,16 @@ public static class IsthmusHost
 
         var errors = new List<ConfigError>();
         var connectors = ConnectorSet.Build(result.Config!.Connections, Factories, context, errors);
+        if (connectors is not null)
+        {
+            ActionCheck.Check(result.Config.Flows, connectors, errors);
+            if (errors.Count > 0)
+            {
+                connectors.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                return (null, errors);
+            }
+        }
+
         return (connectors, errors);
     }
 
@@ -58,7 +68,8 @@ public static class IsthmusHost
         configure?.Invoke(builder);
 
         var time = TimeProvider.System;
-        var context = new ConnectorContext(time, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        var identities = new StoredIdentityDirectory(time);
+        var context = new ConnectorContext(time, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance) { Identities = identities };
         var (loaded, connectors, errors) = Load(configPath, context);
         if (connectors is null)
         {
@@ -77,7 +88,8 @@ public static class IsthmusHost
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton<IsthmusMetrics>();
         builder.Services.AddSingleton<IStore>(_ => new SqliteStore(config.Store.Path, config.Store.Synchronous));
-        builder.Services.AddSingleton(sp => new HostState(configPath, loaded, connectors, sp));
+        builder.Services.AddSingleton(identities);
+        builder.Services.AddSingleton(sp => new HostState(configPath, loaded, connectors, sp) { ConnectorContext = context });
         builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddHostedService<HostLifecycle>();
         builder.Services.AddOpenApi();

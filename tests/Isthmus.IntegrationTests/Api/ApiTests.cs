@@ -87,6 +87,31 @@ public sealed class ApiTests() : IsthmusTest(Forward("/x"))
     }
 
     [Fact]
+    public async Task ValidateEndpoint_RefusesAnActionTheConnectionDoesNotOffer()
+    {
+        const string yaml = """
+            connections:
+              erp: { kind: http, baseUrl: "http://127.0.0.1:9" }
+              oa: { kind: webhook, auth: { type: none } }
+            flows:
+              f:
+                trigger: { connection: oa, event: "*" }
+                steps:
+                  - action: typo
+                    connection: erp
+                    do: requets
+                  - action: backwards
+                    connection: oa
+            """;
+        var response = await App.Http.PostAsync(new Uri("/api/v1/config/validate", UriKind.Relative),
+            new StringContent(yaml, System.Text.Encoding.UTF8, "application/yaml"));
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        var errors = body.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("location").GetString() + " " + e.GetProperty("message").GetString()).ToList();
+        Assert.Contains(errors, e => e.StartsWith("posted.yaml:8:", StringComparison.Ordinal) && e.Contains("no action 'requets'; did you mean 'request'?", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("posted.yaml:11:", StringComparison.Ordinal) && e.Contains("'oa' only receives events", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ConfigChange_IsPickedUpWithoutRestart_AndABrokenFileKeepsTheOldOne()
     {
         var text = await File.ReadAllTextAsync(App.ConfigPath);
