@@ -25,6 +25,32 @@ public sealed record ApprovalCard(
     string? Url,
     string? Status)
 {
+    /// <summary>
+    /// Small text values carried with the card's buttons and given back as <c>card.action</c>'s <c>context</c>
+    /// (e.g. the requester's email), so the flow that handles the press has what it needs without a lookup.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Context { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>What a button carries back: the card id, the button's key and the context.</summary>
+    public Dictionary<string, string> ButtonValue(CardButton button)
+    {
+        var value = new Dictionary<string, string>(Context, StringComparer.Ordinal) { ["cardId"] = Id, ["action"] = button.Action };
+        return value;
+    }
+
+    /// <summary>The context back out of a button value (everything but <c>cardId</c> and <c>action</c>).</summary>
+    public static Dictionary<string, string>? ContextOf(System.Text.Json.JsonElement? value)
+    {
+        if (value is not { ValueKind: JsonValueKind.Object } v)
+        {
+            return null;
+        }
+
+        var context = v.EnumerateObject().Where(p => p.Name is not ("cardId" or "action"))
+            .ToDictionary(p => p.Name, p => ActionPayload.Display(p.Value), StringComparer.Ordinal);
+        return context.Count > 0 ? context : null;
+    }
+
     /// <summary>The buttons a card has when none are given.</summary>
     public static readonly IReadOnlyList<CardButton> DefaultButtons =
         [new("approve", "Approve", "primary"), new("reject", "Reject", "danger")];
@@ -79,8 +105,37 @@ public sealed record ApprovalCard(
             }
         }
 
+        var context = new Dictionary<string, string>(StringComparer.Ordinal);
+        switch (card.Optional("context"))
+        {
+            case null:
+                break;
+            case { ValueKind: JsonValueKind.Object } map:
+                foreach (var p in map.EnumerateObject())
+                {
+                    if (p.Name is "cardId" or "action")
+                    {
+                        throw card.Invalid($"'context' may not use the name '{p.Name}'; the card sets it");
+                    }
+
+                    context[p.Name] = ActionPayload.Display(p.Value);
+                }
+
+                if (context.Count > 8 || context.Sum(c => c.Key.Length + c.Value.Length) > 512)
+                {
+                    throw card.Invalid("'context' is for a few short values (at most 8, 512 characters in all); platforms limit what a button carries");
+                }
+
+                break;
+            default:
+                throw card.Invalid("'context' must be a map of name: value");
+        }
+
         return new ApprovalCard(card.Text("id"), card.Text("title"), card.OptionalText("text"), fields,
-            buttons.Count > 0 ? buttons : DefaultButtons, card.Flag("askComment"), card.OptionalText("url"), card.OptionalText("status"));
+            buttons.Count > 0 ? buttons : DefaultButtons, card.Flag("askComment"), card.OptionalText("url"), card.OptionalText("status"))
+        {
+            Context = context,
+        };
     }
 
     /// <summary>The card as Markdown lines (title, text, fields, status), for platforms whose cards are Markdown.</summary>

@@ -54,7 +54,11 @@ public sealed record CardAction(
     ChatRef? Chat,
     CardMessageRef Message,
     string? Comment,
-    JsonElement? Raw = null);
+    JsonElement? Raw = null)
+{
+    /// <summary>The card's <c>context</c> as given to <c>send-card</c>, when the platform carried it back.</summary>
+    public IReadOnlyDictionary<string, string>? Context { get; init; }
+}
 
 /// <summary>
 /// Whatever the platform needs to update a sent card in place: a message id, and the one-time token or response

@@ -120,7 +120,21 @@ public sealed class ApprovalCardTests
         Assert.Contains("**Approved**", listed.ToMarkdown(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Carries_its_context_in_each_button_and_reads_it_back()
+    {
+        var card = ApprovalCard.Read(Payload("""{"card":{"id":"PR-1","title":"T","context":{"requesterEmail":"zhang.min@example.com","amount":12}}}"""));
+        var value = card.ButtonValue(card.Buttons[1]);
+        Assert.Equal(("PR-1", "reject", "zhang.min@example.com", "12"), (value["cardId"], value["action"], value["requesterEmail"], value["amount"]));
+
+        var back = ApprovalCard.ContextOf(JsonSerializer.SerializeToElement(value));
+        Assert.Equal(new Dictionary<string, string> { ["requesterEmail"] = "zhang.min@example.com", ["amount"] = "12" }, back);
+        Assert.Null(ApprovalCard.ContextOf(JsonSerializer.SerializeToElement(new { cardId = "x", action = "approve" })));
+    }
+
     [Theory]
+    [InlineData("""{"card":{"id":"1","title":"T","context":{"cardId":"x"}}}""", "may not use the name 'cardId'")]
+    [InlineData("""{"card":{"id":"1","title":"T","context":[1]}}""", "'context' must be a map")]
     [InlineData("""{}""", "'card' is required")]
     [InlineData("""{"card":{"title":"T"}}""", "'id' is required")]
     [InlineData("""{"card":{"id":"1","title":"T","fields":"x"}}""", "'fields' must be")]
