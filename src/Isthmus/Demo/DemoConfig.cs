@@ -5,7 +5,7 @@ internal static class DemoConfig
 {
     public const string Secret = "demo-oa-secret";
 
-    public static string MainFile(int port, int erpPort) => $$"""
+    public static string MainFile(int port, int erpPort, string chatConnection = "") => $$"""
         # Isthmus demo: written by `isthmus demo`. Copy it as a start for your own isthmus.yaml.
         server:
           listen: http://127.0.0.1:{{port}}
@@ -36,6 +36,7 @@ internal static class DemoConfig
             baseUrl: http://127.0.0.1:{{erpPort}}
             timeout: 5s
             maxConcurrency: 8
+        {{chatConnection}}
         include:
           - flows/*.yaml
         """;

@@ -5,7 +5,8 @@ using System.Text.Json;
 namespace Isthmus.Demo;
 
 /// <summary>An OA for the demo: approvals move submitted → in_review → approved/rejected; orders are created now and then. Each change is a signed webhook.</summary>
-internal sealed class SimulatedOa(Uri hook, string secret) : IDisposable
+/// <param name="requests">Whether to also send approval requests for the chat approvers (when a chat platform runs).</param>
+internal sealed class SimulatedOa(Uri hook, string secret, bool requests = false) : IDisposable
 {
     private static readonly string[] Approvers = ["Li Wei", "Zhang Min", "Wang Fang", "Chen Jie"];
     private static readonly string[] Customers = ["Acme", "Globex", "Initech", "Umbrella"];
@@ -18,8 +19,14 @@ internal sealed class SimulatedOa(Uri hook, string secret) : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(700));
+        var tick = 0;
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
+            if (requests && tick++ % 8 == 0)
+            {
+                await RequestApprovalAsync(cancellationToken);
+            }
+
             await StepApprovalAsync(cancellationToken);
             if (Random.Shared.Next(3) == 0)
             {
@@ -28,6 +35,22 @@ internal sealed class SimulatedOa(Uri hook, string secret) : IDisposable
                 await SendAsync("order.created", new { id = $"SO-{id:D4}", amount, customer = new { name = Customers[id % 4], credit = id % 2 == 0 ? "A" : "B" } }, cancellationToken);
             }
         }
+    }
+
+    private async Task RequestApprovalAsync(CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _next);
+        var approver = DemoChat.People[id % DemoChat.People.Length];
+        var requester = DemoChat.People[(id + 1) % DemoChat.People.Length];
+        await SendAsync("approval.requested", new
+        {
+            id = $"PR-{id:D4}",
+            title = $"Purchase request {id}: {Customers[id % 4]} laptops",
+            amount = Random.Shared.Next(2_000, 90_000),
+            requester = requester.Name,
+            requesterEmail = requester.Email,
+            approverEmail = approver.Email,
+        }, cancellationToken);
     }
 
     private async Task StepApprovalAsync(CancellationToken cancellationToken)
