@@ -1,4 +1,5 @@
 using Isthmus.Emulation;
+using Isthmus.Emulators.AgoraChat;
 
 namespace Isthmus.Emulators;
 
@@ -9,5 +10,6 @@ public static class EmulatorCatalog
     public static IReadOnlyDictionary<string, Func<EmulatorOptions, PlatformEmulator>> Platforms { get; } =
         new Dictionary<string, Func<EmulatorOptions, PlatformEmulator>>(StringComparer.OrdinalIgnoreCase)
         {
+            ["agora-chat"] = o => new AgoraChatEmulator(o),
         };
 }

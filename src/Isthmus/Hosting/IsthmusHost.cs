@@ -3,6 +3,7 @@ using Isthmus.Api;
 using Isthmus.Configuration;
 using Isthmus.Connections;
 using Isthmus.Connectors;
+using Isthmus.Connectors.AgoraChat;
 using Isthmus.Connectors.Http;
 using Isthmus.Connectors.Webhook;
 using Isthmus.Runtime;
@@ -19,7 +20,7 @@ namespace Isthmus.Hosting;
 public static class IsthmusHost
 {
     /// <summary>The connector kinds this build knows.</summary>
-    public static IReadOnlyList<IConnectorFactory> Factories { get; } = [new WebhookConnectorFactory(), new HttpConnectorFactory()];
+    public static IReadOnlyList<IConnectorFactory> Factories { get; } = [new WebhookConnectorFactory(), new HttpConnectorFactory(), new AgoraChatConnectorFactory()];
 
     /// <summary>Loads and validates the configuration, connectors included. Errors carry <c>file:line:col</c>.</summary>
     public static (LoadResult Result, ConnectorSet? Connectors, IReadOnlyList<ConfigError> Errors) Load(string path, ConnectorContext context)
