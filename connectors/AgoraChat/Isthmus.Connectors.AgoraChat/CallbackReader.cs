@@ -106,7 +106,10 @@ internal sealed class CallbackReader(AgoraChatOptions options, TimeProvider time
             var messageId = Required("messageId");
             var value = JsonSerializer.SerializeToElement(new { cardId, action });
             var data = new CardAction(Platform, action, value, cardId, new ChatUser(from), chat,
-                new CardMessageRef(messageId, chat.Id), Field(ext, first, "comment") is { Length: > 0 } comment ? comment : null, raw);
+                new CardMessageRef(messageId, chat.Id), Field(ext, first, "comment") is { Length: > 0 } comment ? comment : null, raw)
+            {
+                Context = ext is { } x && x.TryGetProperty("context", out var context) ? ApprovalCard.ContextOf(context) : null,
+            };
             return [ChatEvents.Action(msgId, data, at)];
         }
 

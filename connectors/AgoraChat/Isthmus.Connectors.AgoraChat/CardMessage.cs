@@ -101,6 +101,11 @@ internal static class CardMessage
             body["url"] = url;
         }
 
+        if (card.Context.Count > 0)
+        {
+            body["context"] = card.Context; // echoed by the client app in its approval_action answer
+        }
+
         return body.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value);
     }
 }

@@ -96,6 +96,11 @@ public sealed class AgoraChatEmulator(EmulatorOptions options, string callbackSe
         }
 
         var ext = new JsonObject { ["cardId"] = card.CardId, ["action"] = press.Action, ["messageId"] = card.Id };
+        if (shown?["context"] is JsonObject context)
+        {
+            ext["context"] = context.DeepClone(); // the client app echoes the card's context with the press
+        }
+
         if (press.Comment is { } comment)
         {
             ext["comment"] = comment;

@@ -25,6 +25,7 @@ public sealed class AgoraChatEndToEndTests : IAsyncLifetime
                   text: "=data.title"
                   fields: { Amount: "=data.amount", Requester: "=data.requester" }
                   askComment: true
+                  context: { requester: "=data.requester" }
           decide:
             trigger: { connection: chat, event: card.action }
             steps:
@@ -46,14 +47,11 @@ public sealed class AgoraChatEndToEndTests : IAsyncLifetime
                     do: update-card
                     message: "=data.message"
                     card: { id: "=data.cardId", title: "Expense claim {{ data.cardId }}", status: "Rejected by {{ data.user.id }}: {{ data.comment }}" }
-          notify-requester:
-            trigger: { connection: oa, event: approval.completed }
-            steps:
               - action: tell-requester
                 connection: chat
                 do: send-text
-                to: { user: "=data.requester" }
-                text: "Your expense claim {{ data.key }} was {{ data.status }}."
+                to: { user: "=data.context.requester" }
+                text: "Your expense claim {{ data.cardId }} was {{ data.action == 'approve' ? 'approved' : 'rejected' }}."
           urgent-todo:
             trigger: { connection: chat, event: message.received }
             when: contains(lower(data.text), 'urgent')
@@ -113,7 +111,6 @@ public sealed class AgoraChatEndToEndTests : IAsyncLifetime
         Assert.Matches(@"Approved by li\.wei at \d\d:\d\d$", updated.GetProperty("currentText").GetString());
         Assert.Equal("approve", decisions.Single(x => x.Path == "/approvals/AP-1/decision").Json.GetProperty("decision").GetString());
 
-        await _app.SendAsync(new { id = "oa-done-AP-1", type = "approval.completed", data = new { key = "AP-1", requester = "zhang.san", status = "approved" } });
         var told = await _client.WaitForSentAsync(m => m.GetProperty("to").GetString() == "zhang.san");
         Assert.Equal("Your expense claim AP-1 was approved.", told.GetProperty("text").GetString());
 
