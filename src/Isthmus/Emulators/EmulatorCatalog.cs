@@ -9,5 +9,7 @@ public static class EmulatorCatalog
     public static IReadOnlyDictionary<string, Func<EmulatorOptions, PlatformEmulator>> Platforms { get; } =
         new Dictionary<string, Func<EmulatorOptions, PlatformEmulator>>(StringComparer.OrdinalIgnoreCase)
         {
+            ["feishu"] = o => new Isthmus.Emulators.Feishu.FeishuEmulator(o),
+            ["lark"] = o => new Isthmus.Emulators.Feishu.FeishuEmulator(o),
         };
 }
