@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Isthmus.Connectors.Chat;
 
 namespace Isthmus.Connectors.Feishu;
@@ -57,7 +56,7 @@ internal sealed class FeishuInbound(FeishuSettings settings, TimeProvider time)
                 throw Unauthorized($"The header {SignatureHeader} is missing.");
             }
 
-            return Dispatch(inner, request);
+            return Dispatch(inner);
         }
 
         if (IsLegacyCard(outer))
@@ -72,10 +71,10 @@ internal sealed class FeishuInbound(FeishuSettings settings, TimeProvider time)
             throw Unauthorized("The body is not encrypted, but the connection has an encryptKey: Feishu encrypts every event then. Check the app's Encrypt Key.");
         }
 
-        return Dispatch(outer, request);
+        return Dispatch(outer);
     }
 
-    private Inbound Dispatch(JsonElement body, InboundRequest request)
+    private Inbound Dispatch(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -83,6 +82,11 @@ internal sealed class FeishuInbound(FeishuSettings settings, TimeProvider time)
         }
 
         var isV2 = body.Str("schema") is not null;
+        if (!isV2 && body.Str("uuid") is null && !IsUrlVerification(body))
+        {
+            throw Malformed("The body is neither a v2 event (schema, header) nor a v1 event (uuid, event) nor a card callback.");
+        }
+
         CheckToken(isV2 ? body.Str("header", "token") : body.Str("token"));
         if (IsUrlVerification(body))
         {
@@ -116,7 +120,6 @@ internal sealed class FeishuInbound(FeishuSettings settings, TimeProvider time)
             };
         }
 
-        _ = request;
         throw Malformed("The body is neither a v2 event (schema, header) nor a v1 event (uuid, event) nor a card callback.");
     }
 
