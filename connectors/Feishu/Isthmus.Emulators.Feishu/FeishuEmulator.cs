@@ -389,7 +389,7 @@ public sealed class FeishuEmulator(EmulatorOptions options) : PlatformEmulator(o
         body.At(name) is { ValueKind: JsonValueKind.Array } a ? a.EnumerateArray().Select(e => e.GetString() ?? "") : [];
 
     /// <summary>The <c>value</c> objects of every button on a card.</summary>
-    internal static List<JsonObject> FindButtonValues(JsonNode? node)
+    public static List<JsonObject> FindButtonValues(JsonNode? node)
     {
         var found = new List<JsonObject>();
         void Walk(JsonNode? n)
@@ -423,7 +423,7 @@ public sealed class FeishuEmulator(EmulatorOptions options) : PlatformEmulator(o
     }
 
     /// <summary>What a person reads: every text and content string of the message, in order.</summary>
-    internal static string Flatten(JsonNode? node)
+    public static string Flatten(JsonNode? node)
     {
         var parts = new List<string>();
         void Walk(JsonNode? n, string? key)
