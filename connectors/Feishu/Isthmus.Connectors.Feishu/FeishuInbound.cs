@@ -102,9 +102,9 @@ internal sealed class FeishuInbound(FeishuSettings settings, TimeProvider time)
             var ev = body.At("event") ?? throw Malformed("The event has no 'event'.");
             return type switch
             {
-                "im.message.receive_v1" => new Inbound([FeishuEvents.Message(settings.Platform, id, ev, at)]),
+                "im.message.receive_v1" => new Inbound([FeishuEvents.Message(settings.Platform, id, ev, at)], Ack()),
                 "card.action.trigger" => CardAction(id, ev, at),
-                _ => new Inbound([FeishuEvents.Other(settings.Platform, id, type, ev, at)]),
+                _ => new Inbound([FeishuEvents.Other(settings.Platform, id, type, ev, at)], Ack()),
             };
         }
 
@@ -115,8 +115,8 @@ internal sealed class FeishuInbound(FeishuSettings settings, TimeProvider time)
             var at = FeishuJson.Time(body.Str("ts"));
             return type switch
             {
-                "approval_instance" => new Inbound([FeishuEvents.Approval(settings.Platform, uuid, ev, at)]),
-                _ => new Inbound([FeishuEvents.Other(settings.Platform, uuid, type, ev, at)]),
+                "approval_instance" => new Inbound([FeishuEvents.Approval(settings.Platform, uuid, ev, at)], Ack()),
+                _ => new Inbound([FeishuEvents.Other(settings.Platform, uuid, type, ev, at)], Ack()),
             };
         }
 
@@ -179,6 +179,9 @@ internal sealed class FeishuInbound(FeishuSettings settings, TimeProvider time)
             throw Malformed("The decrypted body is not JSON.");
         }
     }
+
+    /// <summary>Feishu counts anything but HTTP 200 as a failed push and retries it: every event is answered 200 <c>{}</c>.</summary>
+    private static InboundReply Ack() => InboundChecks.JsonReply(new { });
 
     private static bool IsUrlVerification(JsonElement body) => body.Str("type") == "url_verification";
 

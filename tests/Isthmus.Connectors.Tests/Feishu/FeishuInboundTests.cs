@@ -66,7 +66,7 @@ public sealed class FeishuInboundTests
         Assert.Equal("group", d.GetProperty("chat").GetProperty("type").GetString());
         Assert.Equal("ou_bot", d.GetProperty("mentions")[0].GetString());
         Assert.False(d.GetProperty("important").GetBoolean());
-        Assert.Null(inbound.Reply);
+        Assert.Equal(200, inbound.Reply!.StatusCode);
     }
 
     [Fact]
