@@ -11,5 +11,7 @@ public static class EmulatorCatalog
         new Dictionary<string, Func<EmulatorOptions, PlatformEmulator>>(StringComparer.OrdinalIgnoreCase)
         {
             ["agora-chat"] = o => new AgoraChatEmulator(o),
+            ["feishu"] = o => new Isthmus.Emulators.Feishu.FeishuEmulator(o),
+            ["lark"] = o => new Isthmus.Emulators.Feishu.FeishuEmulator(o),
         };
 }
