@@ -33,5 +33,5 @@ public sealed record PressRequest(string Message, string Action, string User, st
 public sealed record SayRequest(string User, string Text, string? Chat = null, bool Important = false,
     IReadOnlyList<string>? Mentions = null, int Repeat = 1);
 
-/// <summary>What a user writes in Isthmus's YAML to talk to this emulator, and the hook path it calls back on.</summary>
+/// <summary>What a user writes in Isthmus's YAML to talk to this emulator: the kind, and each setting's value as YAML (a scalar or a flow mapping).</summary>
 public sealed record EmulatorConnection(string Kind, IReadOnlyDictionary<string, string> Settings);

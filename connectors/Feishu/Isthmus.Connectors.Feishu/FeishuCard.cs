@@ -83,7 +83,7 @@ public static class FeishuCard
         ["tag"] = "button",
         ["text"] = Plain(b.Text),
         ["type"] = b.Style switch { "primary" => "primary", "danger" => "danger", _ => "default" },
-        ["value"] = new JsonObject { ["cardId"] = card.Id, ["action"] = b.Action },
+        ["value"] = new JsonObject(card.ButtonValue(b).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
     };
 
     private static JsonObject Div(string markdown) => new() { ["tag"] = "div", ["text"] = Md(markdown) };

@@ -57,7 +57,10 @@ internal static class FeishuEvents
         var comment = action.Str("form_value", "comment") ?? action.Str("input_value");
         var messageRef = new CardMessageRef(ev.Str("context", "open_message_id"), ev.Str("context", "open_chat_id"), ev.Str("token"));
         var data = new CardAction(platform, key, value?.Clone(), value?.Str("cardId"), new ChatUser(user), Chat: null, messageRef,
-            string.IsNullOrEmpty(comment) ? null : comment, ev.Clone());
+            string.IsNullOrEmpty(comment) ? null : comment, ev.Clone())
+        {
+            Context = ApprovalCard.ContextOf(value),
+        };
         return ChatEvents.Action(eventId, data, at);
     }
 
@@ -70,7 +73,10 @@ internal static class FeishuEvents
         var key = value?.Str("action") ?? action.Str("name") ?? action.Str("tag") ?? "button";
         var messageRef = new CardMessageRef(body.Str("open_message_id"), body.Str("open_chat_id"), body.Str("token"));
         var data = new CardAction(platform, key, value?.Clone(), value?.Str("cardId"), new ChatUser(user), Chat: null, messageRef,
-            action.Str("form_value", "comment") ?? action.Str("input_value"), body.Clone());
+            action.Str("form_value", "comment") ?? action.Str("input_value"), body.Clone())
+        {
+            Context = ApprovalCard.ContextOf(value),
+        };
         return ChatEvents.Action(eventId, data, at);
     }
 

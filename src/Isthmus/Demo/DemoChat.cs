@@ -46,7 +46,7 @@ internal sealed class DemoChat(PlatformEmulator emulator) : IAsyncDisposable
         var yaml = new StringBuilder().AppendLine("  chat:").AppendLine(CultureInfo.InvariantCulture, $"    kind: {connection.Kind}");
         foreach (var (key, value) in connection.Settings)
         {
-            yaml.AppendLine(CultureInfo.InvariantCulture, $"    {key}: {Quote(value)}");
+            yaml.AppendLine(CultureInfo.InvariantCulture, $"    {key}: {value}"); // values are YAML as the emulator writes them
         }
 
         return yaml.ToString();
@@ -76,11 +76,12 @@ internal sealed class DemoChat(PlatformEmulator emulator) : IAsyncDisposable
               - transform: decision
                 value:
                   verb: "=data.action == 'approve' ? 'Approved' : 'Rejected'"
+                  by: "=data.user.name || data.user.id"
               - action: post-decision
                 connection: erp
                 method: POST
                 path: "/api/approvals/{{ data.cardId }}/decision"
-                body: { decision: "=data.action", by: "=data.user.name", comment: "=data.comment" }
+                body: { decision: "=data.action", by: "=steps.decision.by", comment: "=data.comment" }
               - action: update-card
                 connection: chat
                 do: update-card
@@ -88,12 +89,12 @@ internal sealed class DemoChat(PlatformEmulator emulator) : IAsyncDisposable
                 card:
                   id: "=data.cardId"
                   title: "Request {{ data.cardId }}"
-                  status: "{{ steps.decision.verb }} by {{ data.user.name }} at {{ formatDate(now(), 'HH:mm') }}"
+                  status: "{{ steps.decision.verb }} by {{ steps.decision.by }} at {{ formatDate(now(), 'HH:mm') }}"
               - action: tell-requester
                 connection: chat
                 do: send-text
                 to: { email: "=data.context.requesterEmail" }
-                text: "Your request {{ data.cardId }} was {{ steps.decision.verb }} by {{ data.user.name }}{{ data.comment ? ': ' + data.comment : '' }}"
+                text: "Your request {{ data.cardId }} was {{ steps.decision.verb }} by {{ steps.decision.by }}{{ data.comment ? ': ' + data.comment : '' }}"
           chat-todo:
             description: A chat message marked important, or mentioning 'urgent' or 'todo', becomes an OA todo (once, even when the platform retries).
             trigger: { connection: chat, event: message.received }
@@ -171,8 +172,6 @@ internal sealed class DemoChat(PlatformEmulator emulator) : IAsyncDisposable
             // Isthmus is stopping; the demo ends with it.
         }
     }
-
-    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     public ValueTask DisposeAsync() => emulator.DisposeAsync();
 }

@@ -21,6 +21,7 @@ public sealed class FeishuEndToEndTests : IAsyncLifetime
                   title: "Leave request {{ data.key }}"
                   fields: { Requester: "=data.requester", Days: "=data.days" }
                   askComment: true
+                  context: { requesterEmail: "=data.requesterEmail" }
           decide:
             trigger: { connection: feishu, event: card.action }
             steps:
@@ -37,14 +38,11 @@ public sealed class FeishuEndToEndTests : IAsyncLifetime
                   id: "=data.cardId"
                   title: "Leave request {{ data.cardId }}"
                   status: "{{ lookup('decision', data.action, data.action) }} by {{ data.user.id }}"
-          tell-requester:
-            trigger: { connection: oa, event: approval.decided }
-            steps:
               - action: tell
                 connection: feishu
                 do: send-text
-                to: { email: "=data.requesterEmail" }
-                text: "Your request {{ data.key }} was {{ data.decision }}"
+                to: { email: "=data.context.requesterEmail" }
+                text: "Your request {{ data.cardId }} was {{ data.action == 'approve' ? 'approved' : 'rejected' }}"
           keyword-todo:
             trigger: { connection: feishu, event: message.received }
             when: contains(data.text, 'urgent')
@@ -98,7 +96,6 @@ public sealed class FeishuEndToEndTests : IAsyncLifetime
             && m.GetProperty("currentText").GetString()!.Contains("Approved by ou_li", StringComparison.Ordinal));
         Assert.Equal(1, updated.GetProperty("updates").GetArrayLength());
 
-        await _app.SendAsync(new { id = "d-1", type = "approval.decided", data = new { key = "AP-1", requesterEmail = "wang.fang@example.com", decision = "approved" } });
         var told = await _client.WaitForSentAsync(m => m.GetProperty("to").GetString() == "ou_wang" && m.GetProperty("kind").GetString() == "text");
         Assert.Equal("Your request AP-1 was approved", told.GetProperty("text").GetString());
     }
@@ -141,7 +138,7 @@ public sealed class FeishuEndToEndTests : IAsyncLifetime
 
     private async Task<string> RequestApprovalAsync(string key)
     {
-        var response = await _app.SendAsync(new { id = "req-" + key, type = "approval.requested", data = new { key, approverEmail = "li.wei@example.com", requester = "Wang Fang", days = 3 } });
+        var response = await _app.SendAsync(new { id = "req-" + key, type = "approval.requested", data = new { key, approverEmail = "li.wei@example.com", requester = "Wang Fang", requesterEmail = "wang.fang@example.com", days = 3 } });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         var card = await _client.WaitForSentAsync(m => m.GetProperty("kind").GetString() == "card" && m.GetProperty("cardId").GetString() == key);
         Assert.Equal("ou_li", card.GetProperty("to").GetString());
