@@ -38,7 +38,7 @@ public sealed class SlackEmulator(EmulatorOptions options) : PlatformEmulator(op
     /// <summary>The name of the emulated incoming webhook.</summary>
     public const string WebhookName = "ops";
 
-    private const string WebhookPath = "/services/" + TeamId + "/B0OPS/emulator-webhook-secret";
+    private const string WebhookPath = "/services/" + TeamId + "/B0OPS/test";
     private int _rateLimited;
     private long _ts;
 
