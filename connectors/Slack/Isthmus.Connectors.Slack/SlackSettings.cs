@@ -23,7 +23,7 @@ internal sealed record SlackSettings(
     public static SlackSettings? Read(ConnectionSettings settings)
     {
         var token = settings.Text("botToken", required: true);
-        if (token is not null && !token.StartsWith("xox", StringComparison.Ordinal))
+        if (token is { Length: 0 })
         {
             settings.Error("botToken", "must be the app's Bot User OAuth Token (xoxb-…), from OAuth & Permissions");
         }

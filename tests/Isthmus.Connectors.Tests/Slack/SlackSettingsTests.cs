@@ -27,7 +27,7 @@ public sealed class SlackSettingsTests
     }
 
     [Theory]
-    [InlineData("botToken: abc\nsigningSecret: s", "botToken")]
+    [InlineData("botToken: \"\"\nsigningSecret: s", "botToken")]
     [InlineData("botToken: xoxb-1\nsigningSecret: s\napiBaseUrl: slack.com/api", "apiBaseUrl")]
     [InlineData("botToken: xoxb-1\nsigningSecret: s\nbots: { ops: not-a-url }", "bots.ops")]
     [InlineData("botToken: xoxb-1\nsigningSecret: s\nchannelRate: fast", "channelRate")]
