@@ -13,5 +13,6 @@ public static class EmulatorCatalog
             ["agora-chat"] = o => new AgoraChatEmulator(o),
             ["feishu"] = o => new Isthmus.Emulators.Feishu.FeishuEmulator(o),
             ["lark"] = o => new Isthmus.Emulators.Feishu.FeishuEmulator(o),
+            ["slack"] = o => new Isthmus.Emulators.Slack.SlackEmulator(o),
         };
 }

@@ -27,6 +27,7 @@ public static class IsthmusHost
         new AgoraChatConnectorFactory(),
         Isthmus.Connectors.Feishu.FeishuConnectorFactory.Feishu(),
         Isthmus.Connectors.Feishu.FeishuConnectorFactory.Lark(),
+        new Isthmus.Connectors.Slack.SlackConnectorFactory(),
     ];
 
     /// <summary>Loads and validates the configuration, connectors included. Errors carry <c>file:line:col</c>.</summary>
