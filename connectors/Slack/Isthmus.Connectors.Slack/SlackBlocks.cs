@@ -8,7 +8,7 @@ namespace Isthmus.Connectors.Slack;
 /// <summary>
 /// Renders the platform-neutral card and Markdown messages as Slack Block Kit: a header, the text, the fields
 /// (two columns, at most 10 per section), a comment box (<c>plain_text_input</c>) when asked, and an actions block
-/// whose buttons carry <c>{"cardId":…,"action":…}</c> as their value. An updated card shows its status instead of the buttons.
+/// whose buttons carry <c>{"cardId":…,"action":…}</c> and the card's context as their value. An updated card shows its status instead of the buttons.
 /// </summary>
 internal static class SlackBlocks
 {
@@ -78,7 +78,7 @@ internal static class SlackBlocks
                 ["type"] = "button",
                 ["action_id"] = Cut(b.Action, 255),
                 ["text"] = Plain(Cut(b.Text, 75)),
-                ["value"] = JsonSerializer.Serialize(new { cardId = card.Id, action = b.Action }),
+                ["value"] = JsonSerializer.Serialize(card.ButtonValue(b)),
             };
             if (b.Style is "primary" or "danger")
             {

@@ -151,7 +151,10 @@ internal static partial class SlackInbound
             var actionTs = Str(action, "action_ts");
             var (value, cardId, key) = ButtonValue(Str(action, "value"));
             var data = new CardAction(Platform, key ?? actionId, value, cardId, user, chat,
-                new CardMessageRef(messageTs, channelId), comment, root);
+                new CardMessageRef(messageTs, channelId), comment, root)
+            {
+                Context = ApprovalCard.ContextOf(value),
+            };
             // Slack does not redeliver interactions, but a proxy might: the trigger id (or the action's own
             // timestamp) identifies this press.
             var id = (trigger ?? $"{channelId}:{messageTs}:{actionTs}:{user.Id}") + (index > 1 ? $"#{index}" : "");

@@ -21,17 +21,18 @@ public sealed class SlackEndToEndTests : IAsyncLifetime
                 do: send-card
                 to: { email: "=data.approverEmail" }
                 card:
-                  id: "{{ data.key }}|{{ data.requesterEmail }}"
+                  id: "=data.key"
                   title: "{{ data.title }}"
                   fields: { Amount: "=data.amount", Requester: "=data.requesterEmail" }
                   askComment: true
+                  context: { requesterEmail: "=data.requesterEmail" }
           decision:
             trigger: { connection: slack, event: card.action }
             steps:
               - action: decide
                 connection: sink
                 method: POST
-                path: "/decisions/{{ data.cardId.split('|')[0] }}"
+                path: "/decisions/{{ data.cardId }}"
                 body: { decision: "=data.action", comment: "=data.comment", by: "=data.user.id" }
               - action: update
                 connection: slack
@@ -44,8 +45,8 @@ public sealed class SlackEndToEndTests : IAsyncLifetime
               - action: tell
                 connection: slack
                 do: send-text
-                to: { email: "=data.cardId.split('|')[1]" }
-                text: "Your request {{ data.cardId.split('|')[0] }} was {{ data.action == 'approve' ? 'approved' : 'rejected' }}"
+                to: { email: "=data.context.requesterEmail" }
+                text: "Your request {{ data.cardId }} was {{ data.action == 'approve' ? 'approved' : 'rejected' }}"
           keyword-todo:
             trigger: { connection: slack, event: message.received }
             when: data.text.includes('urgent')
