@@ -19,13 +19,13 @@ public sealed partial class WeComEmulator
             corpid != CorpId ? Error(40013, "invalid corpid")
             : corpsecret != Secret ? Error(40001, "invalid credential, invalid secret")
             : Ok(new JsonObject { ["access_token"] = State.IssueToken(CorpId, Options.TokenLifetime), ["expires_in"] = (long)Options.TokenLifetime.TotalSeconds }));
-        app.MapPost("/cgi-bin/message/send", async (HttpContext http) => await WithToken(http, SendAsync));
-        app.MapPost("/cgi-bin/message/update_template_card", async (HttpContext http) => await WithToken(http, UpdateAsync));
-        app.MapPost("/cgi-bin/appchat/send", async (HttpContext http) => await WithToken(http, AppChatAsync));
-        app.MapPost("/cgi-bin/user/get_userid_by_email", async (HttpContext http) => await WithToken(http, body =>
+        app.MapPost("/cgi-bin/message/send", async (HttpContext http, CancellationToken ct) => await WithToken(http, SendAsync));
+        app.MapPost("/cgi-bin/message/update_template_card", async (HttpContext http, CancellationToken ct) => await WithToken(http, UpdateAsync));
+        app.MapPost("/cgi-bin/appchat/send", async (HttpContext http, CancellationToken ct) => await WithToken(http, AppChatAsync));
+        app.MapPost("/cgi-bin/user/get_userid_by_email", async (HttpContext http, CancellationToken ct) => await WithToken(http, body =>
             Lookup(u => string.Equals(u.Email, Text(body, "email"), StringComparison.OrdinalIgnoreCase))));
-        app.MapPost("/cgi-bin/user/getuserid", async (HttpContext http) => await WithToken(http, body => Lookup(u => u.Mobile == Text(body, "mobile"))));
-        app.MapPost("/cgi-bin/webhook/send", async (HttpContext http) => await BotAsync(http));
+        app.MapPost("/cgi-bin/user/getuserid", async (HttpContext http, CancellationToken ct) => await WithToken(http, body => Lookup(u => u.Mobile == Text(body, "mobile"))));
+        app.MapPost("/cgi-bin/webhook/send", async (HttpContext http, CancellationToken ct) => await BotAsync(http));
     }
 
     private static IResult Ok(JsonObject body)
