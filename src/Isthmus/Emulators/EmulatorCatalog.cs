@@ -14,5 +14,6 @@ public static class EmulatorCatalog
             ["feishu"] = o => new Isthmus.Emulators.Feishu.FeishuEmulator(o),
             ["lark"] = o => new Isthmus.Emulators.Feishu.FeishuEmulator(o),
             ["slack"] = o => new Isthmus.Emulators.Slack.SlackEmulator(o),
+            ["wecom"] = o => new Isthmus.Emulators.WeCom.WeComEmulator(o),
         };
 }

@@ -28,6 +28,7 @@ public static class IsthmusHost
         Isthmus.Connectors.Feishu.FeishuConnectorFactory.Feishu(),
         Isthmus.Connectors.Feishu.FeishuConnectorFactory.Lark(),
         new Isthmus.Connectors.Slack.SlackConnectorFactory(),
+        new Isthmus.Connectors.WeCom.WeComConnectorFactory(),
     ];
 
     /// <summary>Loads and validates the configuration, connectors included. Errors carry <c>file:line:col</c>.</summary>
