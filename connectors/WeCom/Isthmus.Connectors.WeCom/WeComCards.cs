@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Isthmus.Connectors.Chat;
 
@@ -18,9 +20,35 @@ internal static class WeComCards
         {
             ["text"] = b.Text,
             ["style"] = Style(b.Style),
-            ["key"] = b.Action,
+            ["key"] = ButtonKey(b.Action, card.Context),
         })]);
         return template;
+    }
+
+    /// <summary>
+    /// A button's key, which WeCom returns as <c>EventKey</c>: the action, and the card's context after a <c>~</c>
+    /// as base64url JSON (WeCom returns nothing else of the card, and a key may hold 1024 bytes).
+    /// </summary>
+    public static string ButtonKey(string action, IReadOnlyDictionary<string, string> context) =>
+        context.Count == 0 ? action : action + "~" + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(context));
+
+    /// <summary>The action and context back out of an <c>EventKey</c>; a key of another card is its own action.</summary>
+    public static (string Action, Dictionary<string, string>? Context) ReadButtonKey(string key)
+    {
+        var cut = key.IndexOf('~', StringComparison.Ordinal);
+        if (cut < 0)
+        {
+            return (key, null);
+        }
+
+        try
+        {
+            return (key[..cut], JsonSerializer.Deserialize<Dictionary<string, string>>(Base64Url.DecodeFromChars(key.AsSpan(cut + 1))));
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            return (key, null);
+        }
     }
 
     /// <summary>

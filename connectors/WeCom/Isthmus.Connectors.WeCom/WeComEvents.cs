@@ -48,7 +48,7 @@ internal static class WeComEvents
 
     private static EventDraft CardAction(XElement xml, string from, string created, DateTimeOffset? time, JsonElement raw)
     {
-        var key = xml.Child("EventKey") ?? "";
+        var (key, context) = WeComCards.ReadButtonKey(xml.Child("EventKey") ?? "");
         var taskId = xml.Child("TaskId") ?? throw Malformed("The template_card_event has no <TaskId>.");
         var cardId = WeComTaskId.CardId(taskId);
         var selected = Selected(xml);
@@ -56,7 +56,10 @@ internal static class WeComEvents
             ? new Dictionary<string, object> { ["cardId"] = cardId, ["action"] = key }
             : new Dictionary<string, object> { ["cardId"] = cardId, ["action"] = key, ["selected"] = selected });
         var data = new CardAction(Platform, key, value, cardId, new ChatUser(from), new ChatRef(from, "direct"),
-            new CardMessageRef(taskId, Token: xml.Child("ResponseCode")), null, raw);
+            new CardMessageRef(taskId, Token: xml.Child("ResponseCode")), null, raw)
+        {
+            Context = context,
+        };
         return ChatEvents.Action($"card:{taskId}:{from}:{key}:{created}", data, time);
     }
 

@@ -16,15 +16,14 @@ public sealed partial class WeComEmulator
         ArgumentNullException.ThrowIfNull(press);
         var message = State.Message(press.Message) ?? throw new KeyNotFoundException($"No sent message '{press.Message}'.");
         var card = message.Content["template_card"] ?? throw new InvalidOperationException($"Message '{press.Message}' is not a template card.");
-        var keys = (card["button_list"]?.AsArray() ?? []).Select(b => b?["key"]?.GetValue<string>()).ToList();
-        if (!keys.Contains(press.Action))
-        {
-            throw new ArgumentException($"The card has no button '{press.Action}'; its buttons: {string.Join(", ", keys)}.");
-        }
+        // A key is the button's action, optionally followed by '~' and data the sender packed into it.
+        var keys = (card["button_list"]?.AsArray() ?? []).Select(b => b?["key"]?.GetValue<string>() ?? "").ToList();
+        var pressed = keys.FirstOrDefault(k => k == press.Action || k.StartsWith(press.Action + "~", StringComparison.Ordinal))
+            ?? throw new ArgumentException($"The card has no button '{press.Action}'; its buttons: {string.Join(", ", keys.Select(k => k.Split('~')[0]))}.");
 
         var code = IssueCode(message.Id);
         var xml = $"""
-            <xml><ToUserName><![CDATA[{CorpId}]]></ToUserName><FromUserName><![CDATA[{Cdata(press.User)}]]></FromUserName><CreateTime>{Now()}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[{Cdata(press.Action)}]]></EventKey><TaskId><![CDATA[{card["task_id"]}]]></TaskId><CardType><![CDATA[{card["card_type"]}]]></CardType><ResponseCode><![CDATA[{code}]]></ResponseCode><AgentID>{AgentId}</AgentID></xml>
+            <xml><ToUserName><![CDATA[{CorpId}]]></ToUserName><FromUserName><![CDATA[{Cdata(press.User)}]]></FromUserName><CreateTime>{Now()}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[{Cdata(pressed)}]]></EventKey><TaskId><![CDATA[{card["task_id"]}]]></TaskId><CardType><![CDATA[{card["card_type"]}]]></CardType><ResponseCode><![CDATA[{code}]]></ResponseCode><AgentID>{AgentId}</AgentID></xml>
             """;
         return PostAsync("card", xml, press.Repeat, cancellationToken);
     }

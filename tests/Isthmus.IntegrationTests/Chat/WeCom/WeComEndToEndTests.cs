@@ -25,6 +25,7 @@ public sealed class WeComEndToEndTests : IAsyncLifetime
                   title: "Expense {{ data.key }}"
                   text: "=data.reason"
                   fields: { Amount: "=data.amount", Requester: "=data.requesterEmail" }
+                  context: { requesterEmail: "=data.requesterEmail" }
           approval-decision:
             trigger: { connection: wecom, event: card.action }
             steps:
@@ -41,14 +42,11 @@ public sealed class WeComEndToEndTests : IAsyncLifetime
                   id: "=data.cardId"
                   title: "Expense {{ data.cardId }}"
                   status: "{{ data.action == 'approve' ? 'Approved' : 'Rejected' }} by {{ data.user.id }}"
-          notify-requester:
-            trigger: { connection: oa, event: approval.decided }
-            steps:
               - action: tell
                 connection: wecom
                 do: send-text
-                to: { email: "=data.requesterEmail" }
-                text: "Your expense {{ data.key }} was {{ data.status }}."
+                to: { email: "=data.context.requesterEmail" }
+                text: "Your expense {{ data.cardId }} was {{ data.action == 'approve' ? 'approved' : 'rejected' }}."
           urgent-todo:
             trigger: { connection: wecom, event: message.received }
             when: contains(lower(data.text), 'urgent') || data.important
@@ -124,7 +122,6 @@ public sealed class WeComEndToEndTests : IAsyncLifetime
             && m.GetProperty("currentText").GetString()!.Contains("[Approved by li.wei]", StringComparison.Ordinal));
         Assert.Equal(1, updated.GetProperty("updates").GetArrayLength());
 
-        await _app.SendAsync(new { id = "dec-AP-1001", type = "approval.decided", data = new { key = "AP-1001", status = "approved", requesterEmail = "zhang.san@example.com" } });
         var told = await _client.WaitForSentAsync(m => m.GetProperty("to").GetString() == "zhang.san");
         Assert.Equal("Your expense AP-1001 was approved.", told.GetProperty("text").GetString());
         Assert.Single(_app.Sink.Requests, r => r.Path == "/approvals/AP-1001/decision");
