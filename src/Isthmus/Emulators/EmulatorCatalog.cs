@@ -9,5 +9,6 @@ public static class EmulatorCatalog
     public static IReadOnlyDictionary<string, Func<EmulatorOptions, PlatformEmulator>> Platforms { get; } =
         new Dictionary<string, Func<EmulatorOptions, PlatformEmulator>>(StringComparer.OrdinalIgnoreCase)
         {
+            ["dingtalk"] = o => new Isthmus.Emulators.DingTalk.DingTalkEmulator(o),
         };
 }

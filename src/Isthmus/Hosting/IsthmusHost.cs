@@ -19,7 +19,7 @@ namespace Isthmus.Hosting;
 public static class IsthmusHost
 {
     /// <summary>The connector kinds this build knows.</summary>
-    public static IReadOnlyList<IConnectorFactory> Factories { get; } = [new WebhookConnectorFactory(), new HttpConnectorFactory()];
+    public static IReadOnlyList<IConnectorFactory> Factories { get; } = [new WebhookConnectorFactory(), new HttpConnectorFactory(), new Isthmus.Connectors.DingTalk.DingTalkConnectorFactory()];
 
     /// <summary>Loads and validates the configuration, connectors included. Errors carry <c>file:line:col</c>.</summary>
     public static (LoadResult Result, ConnectorSet? Connectors, IReadOnlyList<ConfigError> Errors) Load(string path, ConnectorContext context)
