@@ -111,11 +111,6 @@ internal sealed record DingTalkSettings(
                 webhook = new Uri(oapiBase, "robot/send?access_token=" + Uri.EscapeDataString(accessToken!));
             }
 
-            if (secret is { Length: > 0 } && !secret.StartsWith("SEC", StringComparison.Ordinal))
-            {
-                bot.Error("secret", "must be the robot's signing secret (it starts with SEC)");
-            }
-
             if (webhook is null)
             {
                 ok = false;
