@@ -25,9 +25,9 @@ internal sealed class DingTalkApi : IAsyncDisposable
         _http = handler is null ? PlatformHttp.CreateClient(settings.Timeout) : new HttpClient(handler) { Timeout = settings.Timeout };
         Tokens = new AccessTokenCache(FetchTokenAsync, time);
         _appLimiter = new SendRateLimiter(settings.AppRate.Permits, settings.AppRate.Window);
-        // A robot that goes over its limit is muted for ten minutes, so its window is kept a quarter longer than the
-        // limit says: the limiter frees permits a segment early, and a send reaches DingTalk a little after it is let go.
-        _botLimiters = settings.Bots.Values.ToDictionary(b => b.Name, b => new SendRateLimiter(b.Permits, b.Window * 1.25), StringComparer.Ordinal);
+        // A robot that goes over its limit is muted for ten minutes, so its window is kept half again as long as the limit
+        // says: the limiter frees permits up to a sixth of a window early, and a send reaches DingTalk after it is let go.
+        _botLimiters = settings.Bots.Values.ToDictionary(b => b.Name, b => new SendRateLimiter(b.Permits, b.Window * 1.5), StringComparer.Ordinal);
     }
 
     /// <summary>The app's access token.</summary>

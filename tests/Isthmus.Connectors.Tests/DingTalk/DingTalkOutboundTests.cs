@@ -94,10 +94,16 @@ public sealed class DingTalkOutboundTests
         // The emulator allows 20 robot messages per 3 s (a minute scaled by 20); the connection holds its sends to the same.
         await using var h = await DingTalkHarness.StartAsync(rateLimitScale: 20, botRate: "20/3s");
 
-        await Task.WhenAll(Enumerable.Range(1, 24).Select(i => h.DeliverAsync(ChatActions.SendText, new { to = new { bot = "ops" }, text = $"alert {i}" })));
+        for (var i = 1; i <= 24; i++)
+        {
+            await h.DeliverAsync(ChatActions.SendText, new { to = new { bot = "ops" }, text = $"alert {i}" });
+        }
 
         Assert.Equal(24, h.Emulator.State.Messages.Count);
         Assert.Equal(0, h.Emulator.Limited);
+        // The 21st waited for the window: more than 3 s passed between the first and the last message.
+        var sent = h.Emulator.State.Messages;
+        Assert.True(sent[^1].At - sent[0].At > TimeSpan.FromSeconds(3));
     }
 
     [Fact]
