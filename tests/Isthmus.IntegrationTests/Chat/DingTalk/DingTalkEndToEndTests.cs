@@ -103,6 +103,8 @@ public sealed class DingTalkEndToEndTests : IAsyncLifetime
 
         Assert.Equal([200, 200], _emulator.State.Callbacks.Where(c => c.Kind == "card").Select(c => c.Status));
         Assert.True(_emulator.IsSuccessAck(press.Body), press.Body);
+        // The decision and the card update are separate deliveries; wait for both.
+        await _app.Sink.WaitForAsync(r => r.Any(x => x.Path == "/approvals/REQ-2/decision"));
         await WaitAsync(() => card.Updates.Count > 0);
         Assert.Contains("Rejected by manager001", card.CurrentText, StringComparison.Ordinal);
         var decisions = _app.Sink.Requests.Where(x => x.Path == "/approvals/REQ-2/decision").ToList();
