@@ -15,5 +15,6 @@ public static class EmulatorCatalog
             ["lark"] = o => new Isthmus.Emulators.Feishu.FeishuEmulator(o),
             ["slack"] = o => new Isthmus.Emulators.Slack.SlackEmulator(o),
             ["wecom"] = o => new Isthmus.Emulators.WeCom.WeComEmulator(o),
+            ["dingtalk"] = o => new Isthmus.Emulators.DingTalk.DingTalkEmulator(o),
         };
 }

@@ -29,6 +29,7 @@ public static class IsthmusHost
         Isthmus.Connectors.Feishu.FeishuConnectorFactory.Lark(),
         new Isthmus.Connectors.Slack.SlackConnectorFactory(),
         new Isthmus.Connectors.WeCom.WeComConnectorFactory(),
+        new Isthmus.Connectors.DingTalk.DingTalkConnectorFactory(),
     ];
 
     /// <summary>Loads and validates the configuration, connectors included. Errors carry <c>file:line:col</c>.</summary>
