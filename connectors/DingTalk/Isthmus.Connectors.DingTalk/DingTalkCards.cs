@@ -33,6 +33,7 @@ internal static class DingTalkCards
             ["url"] = card.Url ?? "",
             ["status"] = card.Status ?? "",
             ["done"] = string.IsNullOrEmpty(card.Status) ? "false" : "true",
+            ["context"] = JsonSerializer.Serialize(card.Context),
         };
     }
 

@@ -180,8 +180,29 @@ internal sealed class DingTalkInbound(DingTalkSettings settings, DingTalkCallbac
         };
         var value = JsonSerializer.SerializeToElement(new { cardId, action }, ChatEvents.Json);
         var data = new CardAction(Platform, action, value, cardId, new ChatUser(userId), chat, new CardMessageRef(outTrackId),
-            string.IsNullOrWhiteSpace(comment) ? null : comment, root);
+            string.IsNullOrWhiteSpace(comment) ? null : comment, root)
+        {
+            Context = parameters.ValueKind == JsonValueKind.Object ? Context(parameters) : null,
+        };
         return ChatEvents.Action($"card:{digest}", data, null);
+    }
+
+    // The card template echoes the card's ${context} variable (a JSON object as text) in the press's params.
+    private static Dictionary<string, string>? Context(JsonElement parameters)
+    {
+        if (!parameters.TryGetProperty("context", out var context))
+        {
+            return null;
+        }
+
+        try
+        {
+            return ApprovalCard.ContextOf(context.ValueKind == JsonValueKind.String ? JsonDocument.Parse(context.GetString()!).RootElement : context);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private Inbound RobotMessage(InboundRequest request, string sign)

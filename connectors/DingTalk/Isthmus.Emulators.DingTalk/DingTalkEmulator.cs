@@ -118,6 +118,10 @@ public sealed class DingTalkEmulator : PlatformEmulator
         }
 
         var parameters = new JsonObject { ["action"] = press.Action, ["cardId"] = CardParam(message, "cardId") ?? message.CardId };
+        if (CardParam(message, "context") is { Length: > 2 } context)
+        {
+            parameters["context"] = context; // as the card template is told to echo it
+        }
         if (!string.IsNullOrEmpty(press.Comment))
         {
             parameters["comment"] = press.Comment;

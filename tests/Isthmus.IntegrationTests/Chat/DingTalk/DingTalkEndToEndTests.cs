@@ -24,6 +24,7 @@ public sealed class DingTalkEndToEndTests : IAsyncLifetime
                   title: "{{ data.title }}"
                   fields: { Requester: "=data.requesterName", Amount: "=data.amount" }
                   askComment: true
+                  context: { requesterMobile: "=data.requesterMobile" }
           card-pressed:
             trigger: { connection: ding, event: card.action }
             steps:
@@ -40,14 +41,11 @@ public sealed class DingTalkEndToEndTests : IAsyncLifetime
                   id: "=data.cardId"
                   title: "Request {{ data.cardId }}"
                   status: "{{ data.action == 'approve' ? 'Approved' : 'Rejected' }} by {{ data.user.id }} at {{ formatDate(now(), 'HH:mm', 'Asia/Shanghai') }}"
-          decision-confirmed:
-            trigger: { connection: oa, event: approval.decided }
-            steps:
               - action: tell
                 connection: ding
                 do: send-text
-                to: { mobile: "=data.requesterMobile" }
-                text: "Your request {{ data.key }} was {{ data.decision }}"
+                to: { mobile: "=data.context.requesterMobile" }
+                text: "Your request {{ data.cardId }} was {{ data.action == 'approve' ? 'approved' : 'rejected' }}"
           keyword-to-todo:
             trigger: { connection: ding, event: message.received }
             when: "contains(lower(data.text), 'expense') || data.important"
@@ -87,8 +85,6 @@ public sealed class DingTalkEndToEndTests : IAsyncLifetime
         Assert.Equal("manager001", decision.Json.GetProperty("approver").GetString());
         await WaitAsync(() => card.Updates.Count > 0);
         Assert.Matches("Approved by manager001 at \\d\\d:\\d\\d", card.CurrentText);
-
-        await _app.SendAsync(new { id = "dec-1", type = "approval.decided", data = new { key = "REQ-1", decision = "approved", requesterMobile = "13800000002" } });
 
         var told = await WaitForAsync(m => m.Kind == "text" && m.To == "staff002");
         Assert.Equal("Your request REQ-1 was approved", told.Text);
@@ -133,7 +129,7 @@ public sealed class DingTalkEndToEndTests : IAsyncLifetime
         var response = await _app.SendAsync(new
         {
             id = "evt-" + key, type = "approval.requested",
-            data = new { key, title = "Purchase: laptop", approverMobile = "13800000001", requesterName = "Zhang San", amount = 8000 },
+            data = new { key, title = "Purchase: laptop", approverMobile = "13800000001", requesterName = "Zhang San", requesterMobile = "13800000002", amount = 8000 },
         });
         Assert.True(response.IsSuccessStatusCode);
         var card = await WaitForAsync(m => m.Kind == "card" && m.CardId == key);
