@@ -38,13 +38,15 @@ public sealed class PendingWorkReader<T> : IAsyncDisposable
     /// <summary>The last id fed.</summary>
     public long Cursor => Interlocked.Read(ref _cursor);
 
+    private volatile bool _disposed;
+
     /// <summary>Begins reading from the start of the pending work.</summary>
     public void Start() => _loop = Task.Run(LoopAsync);
 
     /// <summary>Says new work was committed; cheap and safe to call often.</summary>
     public void Notify()
     {
-        if (_signal.CurrentCount == 0)
+        if (!_disposed && _signal.CurrentCount == 0)
         {
             try
             {
@@ -53,6 +55,10 @@ public sealed class PendingWorkReader<T> : IAsyncDisposable
             catch (SemaphoreFullException)
             {
                 // Another caller signalled first; one wake-up is enough.
+            }
+            catch (ObjectDisposedException)
+            {
+                // A request finished appending while the host was stopping: what it appended is read at the next start.
             }
         }
     }
@@ -119,6 +125,7 @@ public sealed class PendingWorkReader<T> : IAsyncDisposable
             }
         }
 
+        _disposed = true;
         _stopping.Dispose();
         _signal.Dispose();
     }
