@@ -70,6 +70,11 @@ internal static class DemoCommand
                 }
 
                 var state = app.Services.GetRequiredService<HostState>();
+                if (chatApp is not null)
+                {
+                    await chatApp.MapIdentitiesAsync(state.ConnectorContext.Identities);
+                }
+
                 Banner(url, folder.FullName, state.InitialAdminKey, chatApp?.Platform);
 
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);

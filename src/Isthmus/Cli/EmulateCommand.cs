@@ -42,11 +42,15 @@ internal static class EmulateCommand
             var connection = emulator.Connection();
             AnsiConsole.MarkupLine($"[green]{emulator.Platform} emulator[/] on {emulator.BaseUrl}; callbacks to {Markup.Escape(emulator.CallbackUrl ?? "(none: pass --callback)")}");
             AnsiConsole.MarkupLine("Connection for isthmus.yaml:");
-            AnsiConsole.WriteLine($"  my-{emulator.Platform}:");
-            AnsiConsole.WriteLine($"    kind: {connection.Kind}");
+            // Plain console writes: these lines are copied into YAML, so they must not be wrapped to the terminal's width.
+            // Named as the hook it calls back, so the printed YAML works as is.
+            var name = emulator.CallbackUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Segments.Length > 1
+                ? uri.Segments[^1].TrimEnd('/') : emulator.Platform;
+            Console.WriteLine($"  {name}:");
+            Console.WriteLine($"    kind: {connection.Kind}");
             foreach (var (key, value) in connection.Settings)
             {
-                AnsiConsole.WriteLine($"    {key}: {value}");
+                Console.WriteLine($"    {key}: {value}");
             }
 
             AnsiConsole.MarkupLine($"Control API: GET {emulator.BaseUrl}/_emulator/sent · POST /_emulator/press · POST /_emulator/say · POST /_emulator/users (docs/emulators.md). Ctrl-C stops.");

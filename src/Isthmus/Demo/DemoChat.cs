@@ -39,6 +39,21 @@ internal sealed class DemoChat(PlatformEmulator emulator) : IAsyncDisposable
         return new DemoChat(emulator);
     }
 
+    /// <summary>
+    /// On platforms without a lookup by email (DingTalk, Agora Chat) the demo maps its people's emails by hand, as an
+    /// administrator would with <c>PUT /api/v1/identities</c>; elsewhere the connector looks them up.
+    /// </summary>
+    public async Task MapIdentitiesAsync(Connectors.IIdentityDirectory identities)
+    {
+        if (emulator.Platform is "dingtalk" or "agora-chat")
+        {
+            foreach (var person in People)
+            {
+                await identities.SaveAsync("chat", Connectors.IdentityKinds.Email, person.Email!, person.Id, "manual", CancellationToken.None);
+            }
+        }
+    }
+
     /// <summary>The <c>chat</c> connection, pointing at the emulator.</summary>
     public string ConnectionYaml()
     {
@@ -126,7 +141,7 @@ internal sealed class DemoChat(PlatformEmulator emulator) : IAsyncDisposable
 
                     _pressed.Add(card.Id);
                     var reject = Random.Shared.Next(4) == 0;
-                    await Quietly(() => emulator.PressAsync(new PressRequest(card.Id, reject ? "reject" : "approve", card.To,
+                    await Quietly(() => emulator.PressAsync(new PressRequest(card.Id, reject ? "reject" : "approve", PersonOf(card.To)?.Id ?? card.To,
                         reject ? "Over budget this quarter" : null), cancellationToken));
                 }
 
@@ -153,13 +168,17 @@ internal sealed class DemoChat(PlatformEmulator emulator) : IAsyncDisposable
                 continue;
             }
 
-            var to = emulator.State.Users.TryGetValue(m.To, out var person) ? person.Name : m.To;
+            var to = PersonOf(m.To)?.Name ?? m.To;
             var what = seen < 0 ? $"{m.Kind} to {to}" : "card updated";
             var text = (seen < 0 ? m.Text : m.CurrentText).ReplaceLineEndings(" ");
             AnsiConsole.MarkupLine($"[grey]{DateTimeOffset.Now:HH:mm:ss}[/] [magenta]{emulator.Platform}[/] {Markup.Escape(what)}: {Markup.Escape(text.Length > 110 ? text[..110] + "…" : text)}");
             _shown[m.Id] = m.Updates.Count;
         }
     }
+
+    // A message goes to a user id, or (Slack) to the direct chat the platform opened with that user.
+    private static EmulatedUser? PersonOf(string to) =>
+        People.FirstOrDefault(p => to == p.Id) ?? People.FirstOrDefault(p => to.EndsWith(p.Id, StringComparison.OrdinalIgnoreCase));
 
     private static async Task Quietly(Func<Task> act)
     {
