@@ -312,7 +312,9 @@ public sealed class FeishuEmulator(EmulatorOptions options) : PlatformEmulator(o
     /// <summary>Builds a signed, encrypted callback request exactly as Feishu does (also used by tests).</summary>
     public HttpRequestMessage CallbackRequest(JsonObject envelope)
     {
-        var body = Utf8(new JsonObject { ["encrypt"] = FeishuCrypto.Encrypt(EncryptKey, Encoding.UTF8.GetBytes(envelope.ToJsonString())) }.ToJsonString());
+        // Written as Feishu writes it, '+' and '/' unescaped: System.Text.Json would write '+' as \u002B, and receivers
+        // that check the signature over JSON.stringify of the parsed body (the official Node SDK does) would refuse it.
+        var body = Utf8($"{{\"encrypt\":\"{FeishuCrypto.Encrypt(EncryptKey, Encoding.UTF8.GetBytes(envelope.ToJsonString()))}\"}}");
         var timestamp = State.Time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var request = new HttpRequestMessage(HttpMethod.Post, RequireCallbackUrl()) { Content = Json(body) };
