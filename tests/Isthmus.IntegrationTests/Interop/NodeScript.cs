@@ -20,7 +20,30 @@ internal static class NodeScript
         FindNode() is null ? "node is not on PATH; install Node.js and npm (tests/interop/setup.sh does, as root) to run the interop tests"
         : !File.Exists(Path.Combine(Folder, "node_modules", package, "package.json"))
             ? $"the npm package {package} is not installed in {Folder}; run tests/interop/setup.sh (npm ci) to run the interop tests"
-            : null;
+        : TooOld(package);
+
+    // A package that declares a newer Node.js than this machine's (Debian 12 ships 18) is not run on it.
+    private static string? TooOld(string package)
+    {
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Folder, "node_modules", package, "package.json")));
+        var wanted = manifest.RootElement.TryGetProperty("engines", out var engines) && engines.TryGetProperty("node", out var range)
+            ? System.Text.RegularExpressions.Regex.Match(range.GetString() ?? "", @"\d+") : null;
+        if (wanted is not { Success: true } || NodeMajor.Value is not { } have)
+        {
+            return null;
+        }
+
+        var need = int.Parse(wanted.Value, System.Globalization.CultureInfo.InvariantCulture);
+        return have >= need ? null : $"{package} needs Node.js {need} or later; this machine has {have}";
+    }
+
+    private static readonly Lazy<int?> NodeMajor = new(() =>
+    {
+        using var process = Process.Start(new ProcessStartInfo(FindNode()!, "--version") { RedirectStandardOutput = true, UseShellExecute = false });
+        var version = process?.StandardOutput.ReadToEnd().Trim().TrimStart('v') ?? "";
+        process?.WaitForExit();
+        return int.TryParse(version.Split('.')[0], System.Globalization.CultureInfo.InvariantCulture, out var major) ? major : null;
+    });
 
     /// <summary>Skips the test unless node and <paramref name="package"/> (in tests/interop/node_modules) are there.</summary>
     public static string Require(string package)
