@@ -27,7 +27,7 @@ public static class IdentityKinds
     /// <summary>The company's employee id (job number).</summary>
     public const string EmployeeId = "employeeId";
 
-    /// <summary>Another system's user id, e.g. the OA's; only mapped by hand (API) or by a flow.</summary>
+    /// <summary>Another system's user id, e.g. the OA's; mapped by hand (<c>PUT /api/v1/identities</c>).</summary>
     public const string External = "external";
 }
 
