@@ -46,6 +46,24 @@ public sealed class AccessTokenCache(Func<CancellationToken, Task<AccessToken>> 
         }
     }
 
+    /// <summary>
+    /// Makes <paramref name="call"/> with a token. When the platform's answer says that token is no good
+    /// (<paramref name="tokenRejected"/>), the token is dropped and the call made once more, at once, with a fresh one;
+    /// that second answer is returned whatever it says, for the caller to classify.
+    /// </summary>
+    public async Task<T> CallAsync<T>(Func<string, Task<T>> call, Func<T, bool> tokenRejected, CancellationToken cancellationToken)
+    {
+        var token = await GetAsync(cancellationToken).ConfigureAwait(false);
+        var answer = await call(token).ConfigureAwait(false);
+        if (!tokenRejected(answer))
+        {
+            return answer;
+        }
+
+        Invalidate(token);
+        return await call(await GetAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
     /// <summary>Forgets <paramref name="rejected"/> (the platform said it expired or is invalid); a newer token is kept.</summary>
     public void Invalidate(string rejected)
     {

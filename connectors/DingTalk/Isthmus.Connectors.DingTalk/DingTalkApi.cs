@@ -37,56 +37,39 @@ internal sealed class DingTalkApi : IAsyncDisposable
     public async Task<JsonElement> OpenApiAsync(HttpMethod method, string path, object body, string call, CancellationToken cancellationToken)
     {
         await _appLimiter.WaitAsync(_settings.AppKey, cancellationToken).ConfigureAwait(false);
-        for (var attempt = 1; ; attempt++)
+        var response = await Tokens.CallAsync(async token =>
         {
-            var token = await Tokens.GetAsync(cancellationToken).ConfigureAwait(false);
             using var request = new HttpRequestMessage(method, new Uri(_settings.ApiBaseUrl, path)) { Content = PlatformHttp.JsonContent(body) };
             request.Headers.TryAddWithoutValidation(TokenHeader, token);
-            var response = await PlatformHttp.SendAsync(_http, request, call, cancellationToken).ConfigureAwait(false);
-            switch (DingTalkErrors.OpenApi(response))
-            {
-                case DingTalkOutcome.Ok:
-                    return response.Body;
-                case DingTalkOutcome.TokenExpired when attempt == 1:
-                    Tokens.Invalidate(token);
-                    continue;
-                case DingTalkOutcome.TokenExpired:
-                    throw new ConnectorException($"{call}: DingTalk refused a freshly issued access token ({response.Text("code")}: {response.Text("message")})",
-                        FailureKind.Unauthorized, statusCode: response.StatusCode);
-                default:
-                    throw DingTalkErrors.Failure(call, response);
-            }
-        }
+            return await PlatformHttp.SendAsync(_http, request, call, cancellationToken).ConfigureAwait(false);
+        }, r => DingTalkErrors.OpenApi(r) == DingTalkOutcome.TokenExpired, cancellationToken).ConfigureAwait(false);
+        return DingTalkErrors.OpenApi(response) switch
+        {
+            DingTalkOutcome.Ok => response.Body,
+            DingTalkOutcome.TokenExpired => throw new ConnectorException(
+                $"{call}: DingTalk refused a freshly issued access token ({response.Text("code")}: {response.Text("message")})",
+                FailureKind.Unauthorized, statusCode: response.StatusCode),
+            _ => throw DingTalkErrors.Failure(call, response),
+        };
     }
 
     /// <summary>Calls the legacy API (<c>oapi</c>) with <c>?access_token=</c>; the token is refreshed once as above.</summary>
     public async Task<PlatformResponse> LegacyAsync(string path, object body, string call, CancellationToken cancellationToken, Func<PlatformResponse, bool>? accept = null)
     {
         await _appLimiter.WaitAsync(_settings.AppKey, cancellationToken).ConfigureAwait(false);
-        for (var attempt = 1; ; attempt++)
+        var response = await Tokens.CallAsync(async token =>
         {
-            var token = await Tokens.GetAsync(cancellationToken).ConfigureAwait(false);
             using var request = PlatformHttp.Post(new Uri(_settings.OapiBaseUrl, path + "?access_token=" + Uri.EscapeDataString(token)).ToString(), body);
-            var response = await PlatformHttp.SendAsync(_http, request, call, cancellationToken).ConfigureAwait(false);
-            switch (DingTalkErrors.Legacy(response))
-            {
-                case DingTalkOutcome.Ok:
-                    return response;
-                case DingTalkOutcome.TokenExpired when attempt == 1:
-                    Tokens.Invalidate(token);
-                    continue;
-                case DingTalkOutcome.TokenExpired:
-                    throw new ConnectorException($"{call}: DingTalk refused a freshly issued access token ({response.Text("errmsg")})",
-                        FailureKind.Unauthorized, statusCode: response.StatusCode);
-                default:
-                    if (accept?.Invoke(response) == true)
-                    {
-                        return response;
-                    }
-
-                    throw DingTalkErrors.LegacyFailure(call, response);
-            }
-        }
+            return await PlatformHttp.SendAsync(_http, request, call, cancellationToken).ConfigureAwait(false);
+        }, r => DingTalkErrors.Legacy(r) == DingTalkOutcome.TokenExpired, cancellationToken).ConfigureAwait(false);
+        return DingTalkErrors.Legacy(response) switch
+        {
+            DingTalkOutcome.Ok => response,
+            DingTalkOutcome.TokenExpired => throw new ConnectorException($"{call}: DingTalk refused a freshly issued access token ({response.Text("errmsg")})",
+                FailureKind.Unauthorized, statusCode: response.StatusCode),
+            _ when accept?.Invoke(response) == true => response,
+            _ => throw DingTalkErrors.LegacyFailure(call, response),
+        };
     }
 
     /// <summary>Posts a message to a custom group robot, signed when it has a secret, held to its limit (20 a minute).</summary>

@@ -30,9 +30,8 @@ internal sealed class FeishuApi : IDisposable
     /// <summary>Calls <paramref name="path"/> (relative to the base URL) and returns <c>data</c> of a code-0 answer.</summary>
     public async Task<JsonElement> CallAsync(HttpMethod method, string path, object? body, string call, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var response = await _tokens.CallAsync(async token =>
         {
-            var token = await _tokens.GetAsync(cancellationToken).ConfigureAwait(false);
             using var request = new HttpRequestMessage(method, new Uri(_settings.BaseUrl, path));
             if (body is not null)
             {
@@ -40,22 +39,18 @@ internal sealed class FeishuApi : IDisposable
             }
 
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-            var response = await PlatformHttp.SendAsync(_http, request, call, cancellationToken).ConfigureAwait(false);
-            var code = response.Number("code") ?? (response.StatusCode is >= 200 and < 300 ? 0 : -1);
-            if (code == 0)
-            {
-                return response.Body.TryGetProperty("data", out var data) ? data.Clone() : default;
-            }
-
-            if (FeishuErrors.IsTokenError(code) && attempt == 1)
-            {
-                _tokens.Invalidate(token);
-                continue;
-            }
-
+            return await PlatformHttp.SendAsync(_http, request, call, cancellationToken).ConfigureAwait(false);
+        }, r => FeishuErrors.IsTokenError(Code(r)), cancellationToken).ConfigureAwait(false);
+        var code = Code(response);
+        if (code != 0)
+        {
             throw FeishuErrors.Failure(call, code, response.Text("msg"), response.StatusCode);
         }
+
+        return response.Body.TryGetProperty("data", out var data) ? data.Clone() : default;
     }
+
+    private static long Code(PlatformResponse response) => response.Number("code") ?? (response.StatusCode is >= 200 and < 300 ? 0 : -1);
 
     private async Task<AccessToken> FetchTokenAsync(CancellationToken cancellationToken)
     {

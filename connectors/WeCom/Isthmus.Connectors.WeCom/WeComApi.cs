@@ -29,24 +29,17 @@ internal sealed class WeComApi : IDisposable
     /// </summary>
     public async Task<PlatformResponse> PostAsync(string path, object body, string call, CancellationToken cancellationToken, params long[] answers)
     {
-        for (var attempt = 1; ; attempt++)
+        var response = await _tokens.CallAsync(async token =>
         {
-            var token = await _tokens.GetAsync(cancellationToken).ConfigureAwait(false);
             using var request = PlatformHttp.Post(Url(path, "access_token", token), body);
-            var response = await PlatformHttp.SendAsync(_http, request, call, cancellationToken).ConfigureAwait(false);
-            if (attempt == 1 && WeComErrors.IsTokenRejected(WeComErrors.Code(response)))
-            {
-                _tokens.Invalidate(token);
-                continue;
-            }
-
-            if (!answers.Contains(WeComErrors.Code(response)))
-            {
-                WeComErrors.ThrowIfError(response, call);
-            }
-
-            return response;
+            return await PlatformHttp.SendAsync(_http, request, call, cancellationToken).ConfigureAwait(false);
+        }, r => WeComErrors.IsTokenRejected(WeComErrors.Code(r)), cancellationToken).ConfigureAwait(false);
+        if (!answers.Contains(WeComErrors.Code(response)))
+        {
+            WeComErrors.ThrowIfError(response, call);
         }
+
+        return response;
     }
 
     /// <summary>POSTs to a group bot's webhook; the key in the URL is its only credential.</summary>

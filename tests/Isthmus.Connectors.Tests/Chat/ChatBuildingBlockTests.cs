@@ -36,6 +36,27 @@ public sealed class AccessTokenCacheTests
     }
 
     [Fact]
+    public async Task A_call_whose_token_is_refused_is_made_once_more_with_a_fresh_token_and_no_more()
+    {
+        var issued = 0;
+        using var cache = new AccessTokenCache(_ => Task.FromResult(new AccessToken($"t{++issued}", TimeSpan.FromHours(2))), new FakeTimeProvider());
+        var used = new List<string>();
+
+        var refusedOnce = await cache.CallAsync(token => { used.Add(token); return Task.FromResult(used.Count == 1 ? "expired" : "ok"); }, a => a == "expired", default);
+        Assert.Equal("ok", refusedOnce);
+        Assert.Equal(["t1", "t2"], used);
+
+        used.Clear();
+        var refusedTwice = await cache.CallAsync(token => { used.Add(token); return Task.FromResult("expired"); }, a => a == "expired", default);
+        Assert.Equal("expired", refusedTwice);
+        Assert.Equal(["t2", "t3"], used);
+
+        used.Clear();
+        Assert.Equal("ok", await cache.CallAsync(token => { used.Add(token); return Task.FromResult("ok"); }, a => a == "expired", default));
+        Assert.Equal(["t3"], used);
+    }
+
+    [Fact]
     public async Task Concurrent_callers_share_one_fetch()
     {
         var gate = new TaskCompletionSource();
