@@ -34,4 +34,9 @@ public sealed record SayRequest(string User, string Text, string? Chat = null, b
     IReadOnlyList<string>? Mentions = null, int Repeat = 1);
 
 /// <summary>What a user writes in Isthmus's YAML to talk to this emulator: the kind, and each setting's value as YAML (a scalar or a flow mapping).</summary>
-public sealed record EmulatorConnection(string Kind, IReadOnlyDictionary<string, string> Settings);
+public sealed record EmulatorConnection(string Kind, IReadOnlyDictionary<string, string> Settings)
+{
+    /// <summary>The connection as an entry under <c>connections:</c>, named <paramref name="name"/>, each line ending in a newline.</summary>
+    public string ToYaml(string name) =>
+        $"  {name}:\n    kind: {Kind}\n" + string.Concat(Settings.Select(s => $"    {s.Key}: {s.Value}\n"));
+}

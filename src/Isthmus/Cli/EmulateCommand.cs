@@ -46,12 +46,7 @@ internal static class EmulateCommand
             // Named as the hook it calls back, so the printed YAML works as is.
             var name = emulator.CallbackUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Segments.Length > 1
                 ? uri.Segments[^1].TrimEnd('/') : emulator.Platform;
-            Console.WriteLine($"  {name}:");
-            Console.WriteLine($"    kind: {connection.Kind}");
-            foreach (var (key, value) in connection.Settings)
-            {
-                Console.WriteLine($"    {key}: {value}");
-            }
+            Console.Write(connection.ToYaml(name));
 
             AnsiConsole.MarkupLine($"Control API: GET {emulator.BaseUrl}/_emulator/sent · POST /_emulator/press · POST /_emulator/say · POST /_emulator/users (docs/emulators.md). Ctrl-C stops.");
             try

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Isthmus.Emulation;
 using Isthmus.Emulators;
 using Spectre.Console;
@@ -55,17 +53,7 @@ internal sealed class DemoChat(PlatformEmulator emulator) : IAsyncDisposable
     }
 
     /// <summary>The <c>chat</c> connection, pointing at the emulator.</summary>
-    public string ConnectionYaml()
-    {
-        var connection = emulator.Connection();
-        var yaml = new StringBuilder().AppendLine("  chat:").AppendLine(CultureInfo.InvariantCulture, $"    kind: {connection.Kind}");
-        foreach (var (key, value) in connection.Settings)
-        {
-            yaml.AppendLine(CultureInfo.InvariantCulture, $"    {key}: {value}"); // values are YAML as the emulator writes them
-        }
-
-        return yaml.ToString();
-    }
+    public string ConnectionYaml() => emulator.Connection().ToYaml("chat");
 
     /// <summary>Flows that put approvals on cards, act on the presses and turn flagged chat messages into todos.</summary>
     public const string Flows = """

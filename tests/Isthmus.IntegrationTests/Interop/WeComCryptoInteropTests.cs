@@ -42,8 +42,7 @@ public sealed class WeComCryptoInteropTests : IAsyncLifetime
 
         _emulator = new WeComEmulator(new EmulatorOptions());
         await _emulator.StartAsync();
-        var settings = _emulator.Connection().Settings;
-        _app = await IsthmusApplication.StartAsync(Flows, "  wecom:\n    kind: wecom\n" + string.Concat(settings.Select(s => $"    {s.Key}: {s.Value}\n")));
+        _app = await IsthmusApplication.StartAsync(Flows, _emulator.Connection().ToYaml("wecom"));
     }
 
     public async ValueTask DisposeAsync()

@@ -71,8 +71,7 @@ public sealed class AgoraChatEndToEndTests : IAsyncLifetime
     {
         _emulator = new AgoraChatEmulator(new EmulatorOptions());
         await _emulator.StartAsync();
-        var settings = string.Join("\n", _emulator.Connection().Settings.Select(s => $"    {s.Key}: {s.Value}"));
-        _app = await IsthmusApplication.StartAsync(Flows, $"  chat:\n    kind: agora-chat\n{settings}");
+        _app = await IsthmusApplication.StartAsync(Flows, _emulator.Connection().ToYaml("chat"));
         _emulator.CallbackUrl = new Uri(_app.Http.BaseAddress!, "/hooks/chat").ToString();
         _client = new EmulatorClient(_emulator.BaseUrl);
     }

@@ -66,8 +66,7 @@ public sealed class DingTalkEndToEndTests : IAsyncLifetime
     {
         _emulator = new DingTalkEmulator(new EmulatorOptions());
         await _emulator.StartAsync(Ct);
-        var settings = string.Join("\n", _emulator.Connection().Settings.Select(s => $"    {s.Key}: {s.Value}"));
-        _app = await IsthmusApplication.StartAsync(Flows, "  ding:\n    kind: dingtalk\n" + settings);
+        _app = await IsthmusApplication.StartAsync(Flows, _emulator.Connection().ToYaml("ding"));
         _emulator.CallbackUrl = new Uri(_app.Http.BaseAddress!, "/hooks/ding").ToString();
     }
 

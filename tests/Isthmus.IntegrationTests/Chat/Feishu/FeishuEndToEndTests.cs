@@ -65,9 +65,7 @@ public sealed class FeishuEndToEndTests : IAsyncLifetime
         _client = new EmulatorClient(_emulator.BaseUrl);
         await _client.AddUserAsync(new EmulatedUser("ou_li", "Li Wei", "li.wei@example.com"));
         await _client.AddUserAsync(new EmulatedUser("ou_wang", "Wang Fang", "wang.fang@example.com"));
-        var connection = _emulator.Connection();
-        var extra = "  feishu:\n    kind: " + connection.Kind + "\n" + string.Join("\n", connection.Settings.Select(s => $"    {s.Key}: {s.Value}"))
-            + "\ncodeTables:\n  decision: { approve: Approved, reject: Rejected }";
+        var extra = _emulator.Connection().ToYaml("feishu") + "codeTables:\n  decision: { approve: Approved, reject: Rejected }";
         _app = await IsthmusApplication.StartAsync(Flows, extra);
         _emulator.CallbackUrl = new Uri(_app.Http.BaseAddress!, "hooks/feishu").ToString();
     }

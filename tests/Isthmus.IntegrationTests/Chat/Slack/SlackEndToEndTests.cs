@@ -65,10 +65,7 @@ public sealed class SlackEndToEndTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await _slack.StartAsync();
-        var connection = _slack.Connection();
-        var extra = "  slack:\n    kind: " + connection.Kind + "\n"
-            + string.Concat(connection.Settings.Select(s => $"    {s.Key}: {s.Value}\n"));
-        _app = await IsthmusApplication.StartAsync(Flows, extra);
+        _app = await IsthmusApplication.StartAsync(Flows, _slack.Connection().ToYaml("slack"));
         _slack.CallbackUrl = new Uri(_app.Http.BaseAddress!, "/hooks/slack").ToString();
         _control = new EmulatorClient(_slack.BaseUrl);
         await _control.AddUserAsync(new EmulatedUser("U100", "Li Wei", Email: "li.wei@example.com"));

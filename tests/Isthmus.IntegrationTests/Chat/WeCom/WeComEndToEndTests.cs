@@ -68,9 +68,7 @@ public sealed class WeComEndToEndTests : IAsyncLifetime
         await _emulator.StartAsync();
         _emulator.State.AddUser(new EmulatedUser("li.wei", "Li Wei", "li.wei@example.com"));
         _emulator.State.AddUser(new EmulatedUser("zhang.san", "Zhang San", "zhang.san@example.com"));
-        var settings = _emulator.Connection().Settings;
-        var extra = "  wecom:\n    kind: wecom\n" + string.Concat(settings.Select(s => $"    {s.Key}: {s.Value}\n"));
-        _app = await IsthmusApplication.StartAsync(Flows, extra);
+        _app = await IsthmusApplication.StartAsync(Flows, _emulator.Connection().ToYaml("wecom"));
         _emulator.CallbackUrl = new Uri(_app.Http.BaseAddress!, "/hooks/wecom").ToString();
         _client = new EmulatorClient(_emulator.BaseUrl);
     }
