@@ -101,6 +101,104 @@ internal static class Migrations
             PRIMARY KEY (connection, kind, value)
         ) WITHOUT ROWID;
         """,
+
+        // 3: two-way sync: the unified model's entities, their links to records, the write outbox, conflicts, errors, cursors.
+        """
+        CREATE TABLE sync_entities (
+            entity TEXT NOT NULL,
+            id TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            origins TEXT NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (entity, id)
+        ) WITHOUT ROWID;
+        CREATE TABLE sync_match (
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            id TEXT NOT NULL,
+            PRIMARY KEY (entity, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX sync_match_id ON sync_match (entity, id);
+        CREATE TABLE sync_links (
+            entity TEXT NOT NULL,
+            id TEXT NOT NULL,
+            connection TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            record_id TEXT,
+            record_version TEXT,
+            record_updated_at INTEGER,
+            base TEXT NOT NULL,
+            pending TEXT NOT NULL,
+            outstanding INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL,
+            linked_at INTEGER NOT NULL,
+            synced_at INTEGER NOT NULL,
+            PRIMARY KEY (entity, id, connection, record_type)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX sync_links_record ON sync_links (entity, connection, record_type, record_id) WHERE record_id IS NOT NULL;
+        CREATE INDEX sync_links_creating ON sync_links (entity, connection, record_type) WHERE record_id IS NULL;
+        CREATE TABLE sync_writes (
+            id INTEGER PRIMARY KEY,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            connection TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            op INTEGER NOT NULL,
+            record_id TEXT,
+            vals TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at INTEGER NOT NULL,
+            last_error TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX sync_writes_due ON sync_writes (connection, next_at, id);
+        CREATE INDEX sync_writes_link ON sync_writes (entity, entity_id, connection, record_type, id);
+        CREATE TABLE sync_conflicts (
+            id INTEGER PRIMARY KEY,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            candidates TEXT NOT NULL,
+            open INTEGER NOT NULL DEFAULT 1,
+            resolution TEXT,
+            resolved_by TEXT,
+            created_at INTEGER NOT NULL,
+            resolved_at INTEGER
+        );
+        CREATE INDEX sync_conflicts_open ON sync_conflicts (entity, entity_id) WHERE open = 1;
+        CREATE TABLE sync_errors (
+            id INTEGER PRIMARY KEY,
+            entity TEXT NOT NULL,
+            connection TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            record_id TEXT,
+            entity_id TEXT,
+            kind TEXT NOT NULL,
+            problems TEXT NOT NULL,
+            record TEXT,
+            open INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE sync_cursors (
+            entity TEXT NOT NULL,
+            connection TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            cursor TEXT,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (entity, connection, record_type)
+        ) WITHOUT ROWID;
+        CREATE TABLE reconciliations (
+            id INTEGER PRIMARY KEY,
+            entity TEXT NOT NULL,
+            dry_run INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            finished_at INTEGER NOT NULL,
+            report TEXT NOT NULL
+        );
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

@@ -59,12 +59,13 @@ public static class ConfigurationLoader
         var connectionNames = definitions.Connections.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         var reader = new FlowReader(engine, connectionNames, errors);
         var flows = definitions.Flows.Select(f => reader.Read(f.Key, f.Value)).OfType<Flows.Flow>().ToList();
+        var model = new ModelReader(engine, definitions.Tables, connectionNames, errors).Read(definitions.Entities);
 
         // The same problem can be found twice (e.g. a key read by two readers); show it once, in file order.
         var distinct = errors.Distinct().OrderBy(e => e.Location.File == displayName ? 0 : 1)
             .ThenBy(e => e.Location.File, StringComparer.Ordinal).ThenBy(e => e.Location.Line).ThenBy(e => e.Location.Column).ToList();
         var config = distinct.Count == 0
-            ? new IsthmusConfig(server, store, deliveries, definitions.Connections, flows, engine, sources.Files) { IncludePatterns = sources.IncludePatterns }
+            ? new IsthmusConfig(server, store, deliveries, definitions.Connections, flows, engine, sources.Files) { IncludePatterns = sources.IncludePatterns, Model = model }
             : null;
         return new LoadResult(config, distinct) { Files = sources.Files, IncludePatterns = sources.IncludePatterns };
     }

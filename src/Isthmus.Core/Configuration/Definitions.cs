@@ -12,6 +12,10 @@ internal sealed class Definitions
 
     public Dictionary<string, IReadOnlyDictionary<string, string>> CodeTables { get; } = new(StringComparer.Ordinal);
 
+    public Dictionary<string, Model.CodeTable> Tables { get; } = new(StringComparer.Ordinal);
+
+    public List<KeyValuePair<string, SettingNode>> Entities { get; } = [];
+
     public List<ConnectionDefinition> Connections { get; } = [];
 
     public List<KeyValuePair<string, SettingNode>> Flows { get; } = [];
@@ -43,7 +47,7 @@ internal sealed class Definitions
             foreach (var key in MainOnly.Where(k => document.Root[k] is not null))
             {
                 root.Node(key);
-                root.Error(key, $"'{key}' can only be set in the main configuration file; included files hold include, codeTables, connections and flows");
+                root.Error(key, $"'{key}' can only be set in the main configuration file; included files hold include, codeTables, entities, connections and flows");
             }
         }
 
@@ -51,6 +55,7 @@ internal sealed class Definitions
         Each(root, "codeTables", "code table", errors, (name, node, at) => CodeTable(name, node, errors));
         Each(root, "connections", "connection", errors, (name, node, at) => Connection(name, node, at, errors));
         Each(root, "flows", "flow", errors, (name, node, at) => Flows.Add(new(name, node)));
+        Each(root, "entities", "entity", errors, (name, node, at) => Entities.Add(new(name, node)));
         root.RejectUnknownKeys();
     }
 
@@ -79,6 +84,28 @@ internal sealed class Definitions
             return;
         }
 
+        // Long form: { normalize: [trim, upper], codes: { code: value } }; short form: code: value lines.
+        var normalize = new List<Model.Normalizer>();
+        if (map["codes"] is SettingMap codes)
+        {
+            var section = new SettingsSection(map, $"codeTables.{name}", $"code table '{name}'", errors);
+            section.Node("codes");
+            foreach (var item in section.List("normalize")?.Items ?? [])
+            {
+                if (item is SettingScalar { Value: { } n } && Model.Normalizers.ByName.TryGetValue(n, out var normalizer))
+                {
+                    normalize.Add(normalizer);
+                }
+                else
+                {
+                    errors.Add(new ConfigError(item.Location, $"codeTables.{name}.normalize: {SettingsSection.Describe(item)} is not a normalizer; use one of {string.Join(", ", Model.Normalizers.ByName.Keys)}"));
+                }
+            }
+
+            section.RejectUnknownKeys();
+            map = codes;
+        }
+
         var table = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (code, value) in map.Entries)
         {
@@ -93,6 +120,7 @@ internal sealed class Definitions
         }
 
         CodeTables[name] = table;
+        Tables[name] = new Model.CodeTable(name, map.Entries.Where(e => table.ContainsKey(e.Key)).Select(e => KeyValuePair.Create(e.Key, table[e.Key])).ToList(), normalize);
     }
 
     private void Connection(string name, SettingNode node, SourceLocation at, List<ConfigError> errors)

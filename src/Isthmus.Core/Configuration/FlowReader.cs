@@ -83,12 +83,12 @@ internal sealed class FlowReader(ExpressionEngine engine, IReadOnlySet<string> c
         return cron is null || timeZone is null ? null : new FlowTrigger(null, null, cron, timeZone);
     }
 
-    private static CronExpression? Cron(SettingsSection trigger, string text)
+    internal static CronExpression? Cron(SettingsSection trigger, string text, string key = "schedule")
     {
         var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length;
         if (fields is not (5 or 6))
         {
-            trigger.Error("schedule", $"'{text}' has {fields} fields; write 5 (minute hour day month weekday, e.g. \"*/5 * * * *\") or 6 with seconds first");
+            trigger.Error(key, $"'{text}' has {fields} fields; write 5 (minute hour day month weekday, e.g. \"*/5 * * * *\") or 6 with seconds first");
             return null;
         }
 
@@ -98,7 +98,7 @@ internal sealed class FlowReader(ExpressionEngine engine, IReadOnlySet<string> c
         }
         catch (CronFormatException e)
         {
-            trigger.Error("schedule", $"'{text}' is not a valid cron expression: {e.Message}");
+            trigger.Error(key, $"'{text}' is not a valid cron expression: {e.Message}");
             return null;
         }
     }

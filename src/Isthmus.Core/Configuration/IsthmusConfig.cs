@@ -15,6 +15,9 @@ public sealed record IsthmusConfig(
 {
     /// <summary>Every <c>include:</c> entry as an absolute path or glob; the watcher re-runs them to notice new files.</summary>
     public IReadOnlyList<string> IncludePatterns { get; init; } = [];
+
+    /// <summary>The unified model: entities with their fields, rules, sync policies and mappings, and the code tables.</summary>
+    public Model.DataModel Model { get; init; } = Isthmus.Model.DataModel.Empty;
 }
 
 /// <summary>A connection as declared: its connector kind and raw settings, validated later by the connector's factory.</summary>

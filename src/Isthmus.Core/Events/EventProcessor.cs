@@ -88,7 +88,7 @@ internal sealed class EventProcessor(IStore store, IsthmusMetrics metrics, TimeP
         return null;
     }
 
-    private static JsonObject Envelope(StoredEvent ev) => new()
+    internal static JsonObject Envelope(StoredEvent ev) => new()
     {
         ["id"] = ev.Id,
         ["seq"] = ev.Seq,

@@ -38,12 +38,20 @@ public sealed class EvaluationScope : IDisposable
         engine.SetValue("steps", _steps);
         engine.SetValue("vars", _steps);
         engine.SetValue("previous", JsValue.Null);
+
+        // Mapping variables of an earlier scope on this pooled engine must not leak into this one.
+        engine.SetValue("value", JsValue.Null);
+        engine.SetValue("record", JsValue.Null);
+        engine.SetValue("entity", JsValue.Null);
     }
 
     private Sandbox Sandbox => _sandbox ?? throw new ObjectDisposedException(nameof(EvaluationScope));
 
     /// <summary>Makes <paramref name="value"/> visible as <c>steps.&lt;name&gt;</c> (and as <c>vars.&lt;name&gt;</c>).</summary>
     public void SetStepOutput(string name, JsonNode? value) => _steps.Set(name, JsonConversion.ToJs(Sandbox, value));
+
+    /// <summary>Makes <paramref name="value"/> visible under <paramref name="name"/> (e.g. <c>value</c>, <c>record</c>, <c>entity</c> in mappings).</summary>
+    public void SetVariable(string name, JsonNode? value) => Sandbox.Engine.SetValue(name, JsonConversion.ToJs(Sandbox, value));
 
     /// <summary>Makes the watched value's previous state visible as <c>previous</c>.</summary>
     public void SetPrevious(JsonNode? value) => Sandbox.Engine.SetValue("previous", JsonConversion.ToJs(Sandbox, value));

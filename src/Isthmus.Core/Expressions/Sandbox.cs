@@ -22,7 +22,7 @@ internal sealed class Sandbox
     internal const int StatementLimit = 10_000;
 
     /// <summary>The per-scope variables; every other global is made read-only so one run cannot leave traces for the next.</summary>
-    internal static readonly string[] ScopeVariables = ["data", "event", "steps", "vars", "previous"];
+    internal static readonly string[] ScopeVariables = ["data", "event", "steps", "vars", "previous", "value", "record", "entity"];
 
     // Shared built-ins an expression could otherwise change for every later evaluation on the same engine.
     private static readonly string[] Frozen = ["Object", "Array", "String", "Number", "Boolean", "Date", "Math", "JSON", "Function", "RegExp"];

@@ -4,6 +4,7 @@ using Isthmus.Deliveries;
 using Isthmus.Events;
 using Isthmus.Ordering;
 using Isthmus.Storage;
+using Isthmus.Sync;
 using Isthmus.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -30,6 +31,7 @@ public sealed partial class IsthmusEngine : IAsyncDisposable
     private readonly PendingWorkReader<PendingDelivery> _deliveryReader;
     private readonly Dictionary<string, KeyedWorkQueue<PendingDelivery>> _deliveryQueues = new(StringComparer.Ordinal);
     private readonly Lock _queuesGate = new();
+    private readonly SyncEngine _sync;
     private volatile ActiveConfiguration _active;
     private int _deliveriesInMemory;
 
@@ -43,6 +45,7 @@ public sealed partial class IsthmusEngine : IAsyncDisposable
         _logger = logs.CreateLogger("Isthmus.Runtime");
         _processor = new EventProcessor(store, metrics, time);
         _sender = new DeliverySender(store, () => _active, metrics, time, logs.CreateLogger("Isthmus.Deliveries"));
+        _sync = new SyncEngine(store.Sync, () => _active, metrics, time, logs);
         _events = new KeyedWorkQueue<StoredEvent>(EventWorkers, ProcessAsync, time);
         _eventReader = new PendingWorkReader<StoredEvent>(store.ReadPendingEventsAsync, e => e.Seq,
             e => _events.Enqueue(OrderKey(e), e), () => _events.Count, InMemoryCapacity, ex => LogReadFailed(_logger, "events", ex));
@@ -53,11 +56,15 @@ public sealed partial class IsthmusEngine : IAsyncDisposable
     /// <summary>The configuration in force.</summary>
     public ActiveConfiguration Active => _active;
 
+    /// <summary>Two-way sync of the unified model.</summary>
+    public SyncEngine Sync => _sync;
+
     /// <summary>Starts reading pending work: recovery after a restart is the same read from the beginning.</summary>
     public void Start()
     {
         _eventReader.Start();
         _deliveryReader.Start();
+        _sync.Start();
     }
 
     /// <summary>Puts a new configuration in force; the old connectors are disposed once in-flight calls had time to end.</summary>
@@ -127,6 +134,8 @@ public sealed partial class IsthmusEngine : IAsyncDisposable
     {
         try
         {
+            // Change notifications reach the model before the event counts as processed, so none is lost in between.
+            await _sync.HandleEventAsync(ev, cancellationToken).ConfigureAwait(false);
             var created = await _processor.ProcessAsync(ev, _active, cancellationToken).ConfigureAwait(false);
             if (created.Count > 0)
             {
@@ -184,6 +193,7 @@ public sealed partial class IsthmusEngine : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        await _sync.DisposeAsync().ConfigureAwait(false);
         await _eventReader.DisposeAsync().ConfigureAwait(false);
         await _deliveryReader.DisposeAsync().ConfigureAwait(false);
         await _events.DisposeAsync().ConfigureAwait(false);

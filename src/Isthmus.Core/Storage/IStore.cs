@@ -43,4 +43,7 @@ public interface IStore : IAsyncDisposable
 
     /// <summary>Queries and manual actions for the API and the CLI.</summary>
     IStoreAdmin Admin { get; }
+
+    /// <summary>The state of two-way sync, in the same database.</summary>
+    ISyncStore Sync { get; }
 }

@@ -10,6 +10,15 @@ public sealed class IsthmusMetrics : IDisposable
     /// <summary>The meter and activity source name.</summary>
     public const string Name = "Isthmus";
 
+    /// <summary>Records read into the model.</summary>
+    public Counter<long> SyncRecords { get; }
+
+    /// <summary>Record writes to systems.</summary>
+    public Counter<long> SyncWrites { get; }
+
+    /// <summary>Drift found by reconciliation.</summary>
+    public Counter<long> SyncDrift { get; }
+
     /// <summary>Traces that follow an event from inbound to every delivery.</summary>
     public static readonly ActivitySource Activities = new(Name);
 
@@ -28,6 +37,9 @@ public sealed class IsthmusMetrics : IDisposable
         DeliveryLatency = _meter.CreateHistogram(
             "isthmus.delivery.latency", unit: "s", description: "From event received to delivery acknowledged.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
+        SyncRecords = _meter.CreateCounter<long>("isthmus.sync.records", description: "Records read into the model, by entity, connection and outcome.");
+        SyncWrites = _meter.CreateCounter<long>("isthmus.sync.writes", description: "Record writes to systems, by connection and outcome.");
+        SyncDrift = _meter.CreateCounter<long>("isthmus.sync.drift", description: "Differences found by reconciliation, by entity and kind (missing, extra, differing).");
         _meter.CreateObservableGauge("isthmus.backlog.events", () => _counts.PendingEvents, description: "Events accepted and not yet processed.");
         _meter.CreateObservableGauge("isthmus.backlog.deliveries", () => _counts.PendingDeliveries, description: "Deliveries waiting to be sent or retried.");
         _meter.CreateObservableGauge("isthmus.dead_letters", () => _counts.DeadLetters, description: "Deliveries in the dead-letter list.");

@@ -31,7 +31,7 @@ public class ConfigurationRuleTests
             """);
         Assert.Equal(
         [
-            "isthmus.yaml:4:1: unknown key 'servr' in the top level of isthmus.yaml; did you mean 'server'? expected one of: server, store, deliveries, include, codeTables, connections, flows",
+            "isthmus.yaml:4:1: unknown key 'servr' in the top level of isthmus.yaml; did you mean 'server'? expected one of: server, store, deliveries, include, codeTables, connections, flows, entities",
             "isthmus.yaml:6:3: unknown key 'listn' in the 'server' section; did you mean 'listen'? expected one of: listen, maxBodySize",
             "isthmus.yaml:9:32: unknown key 'evnt' in the trigger of flows.x; did you mean 'event'? expected one of: connection, event, schedule, timeZone",
             "isthmus.yaml:10:5: unknown key 'steps2' in flow 'x'; did you mean 'steps'? expected one of: description, enabled, trigger, when, onlyOnChange, steps",

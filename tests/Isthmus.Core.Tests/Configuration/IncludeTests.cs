@@ -77,7 +77,7 @@ public class IncludeTests
         using var folder = new ConfigFolder();
         var main = folder.Write("isthmus.yaml", "include: [more.yaml]\n");
         folder.Write("more.yaml", "server:\n  listen: http://127.0.0.1:1\n");
-        Assert.Equal("more.yaml:1:1: server: 'server' can only be set in the main configuration file; included files hold include, codeTables, connections and flows",
+        Assert.Equal("more.yaml:1:1: server: 'server' can only be set in the main configuration file; included files hold include, codeTables, entities, connections and flows",
             Assert.Single(ConfigurationLoader.Load(main, _ => null).Errors).ToString());
     }
 

@@ -1,0 +1,111 @@
+using Isthmus.Sync;
+
+namespace Isthmus.Storage;
+
+/// <summary>Everything one sync step changes, written in one transaction.</summary>
+public sealed class SyncCommit
+{
+    /// <summary>Entities to insert or replace, with their identity-match keys.</summary>
+    public List<(EntityState Entity, IReadOnlyList<string> MatchKeys)> Entities { get; } = [];
+
+    /// <summary>Links to insert or replace.</summary>
+    public List<LinkState> Links { get; } = [];
+
+    /// <summary>Links to remove.</summary>
+    public List<LinkState> Unlinks { get; } = [];
+
+    /// <summary>New writes for the outbox.</summary>
+    public List<SyncWrite> NewWrites { get; } = [];
+
+    /// <summary>Writes done, superseded or given up.</summary>
+    public List<long> RemovedWrites { get; } = [];
+
+    /// <summary>Links whose every queued write is dropped (their plan rested on a stale version): (entity, entity id, connection, record type).</summary>
+    public List<(string Entity, string EntityId, string Connection, string RecordType)> ClearedWrites { get; } = [];
+
+    /// <summary>Writes to try again later (attempts, next time, error).</summary>
+    public List<SyncWrite> RescheduledWrites { get; } = [];
+
+    /// <summary>Conflicts to open.</summary>
+    public List<SyncConflict> NewConflicts { get; } = [];
+
+    /// <summary>Conflicts changed (a candidate added, or resolved).</summary>
+    public List<SyncConflict> UpdatedConflicts { get; } = [];
+
+    /// <summary>Problems to record.</summary>
+    public List<SyncError> NewErrors { get; } = [];
+
+    /// <summary>Errors closed (retried successfully or obsolete).</summary>
+    public List<long> ClosedErrors { get; } = [];
+
+    /// <summary>A change-feed cursor to keep: (entity, connection, record type, cursor).</summary>
+    public (string Entity, string Connection, string RecordType, string? Cursor)? Cursor { get; set; }
+
+    /// <summary>Whether there is nothing to write.</summary>
+    public bool IsEmpty => Entities.Count + ClearedWrites.Count + Links.Count + Unlinks.Count + NewWrites.Count + RemovedWrites.Count + RescheduledWrites.Count
+        + NewConflicts.Count + UpdatedConflicts.Count + NewErrors.Count + ClosedErrors.Count == 0 && Cursor is null;
+}
+
+/// <summary>A reconciliation as recorded.</summary>
+public sealed record ReconciliationRecord(long Id, string Entity, bool DryRun, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, string Report);
+
+/// <summary>The durable state of two-way sync: entities, links, the write outbox, conflicts, errors and cursors.</summary>
+public interface ISyncStore
+{
+    /// <summary>Links of records of one connection, by record id.</summary>
+    Task<IReadOnlyList<LinkState>> LinksByRecordAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken);
+
+    /// <summary>Every link of the given entities.</summary>
+    Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken);
+
+    /// <summary>Links whose record is being created (no record id yet) on one connection.</summary>
+    Task<IReadOnlyList<LinkState>> CreatingLinksAsync(string entity, string connection, string recordType, CancellationToken cancellationToken);
+
+    /// <summary>Entities by id.</summary>
+    Task<IReadOnlyList<EntityState>> EntitiesAsync(string entity, IReadOnlyCollection<string> ids, CancellationToken cancellationToken);
+
+    /// <summary>Entity ids by identity-match key.</summary>
+    Task<IReadOnlyDictionary<string, string>> MatchAsync(string entity, IReadOnlyCollection<string> keys, CancellationToken cancellationToken);
+
+    /// <summary>Open conflicts of the given entities.</summary>
+    Task<IReadOnlyList<SyncConflict>> OpenConflictsAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken);
+
+    /// <summary>The kept change-feed cursor.</summary>
+    Task<string?> CursorAsync(string entity, string connection, string recordType, CancellationToken cancellationToken);
+
+    /// <summary>Writes due on a connection: the oldest unfinished one per linked record, due by <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Commits one step.</summary>
+    Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken);
+
+    /// <summary>A page of entities (for the API and reconciliation), by id order after <paramref name="afterId"/>.</summary>
+    Task<IReadOnlyList<EntityState>> EntityPageAsync(string entity, string? afterId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Every link of one connection's record type, by entity id order after <paramref name="afterEntityId"/>.</summary>
+    Task<IReadOnlyList<LinkState>> LinkPageAsync(string entity, string connection, string recordType, string? afterEntityId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Conflicts, newest first.</summary>
+    Task<IReadOnlyList<SyncConflict>> ConflictsAsync(bool openOnly, int limit, CancellationToken cancellationToken);
+
+    /// <summary>One conflict.</summary>
+    Task<SyncConflict?> ConflictAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Sync errors, newest first.</summary>
+    Task<IReadOnlyList<SyncError>> ErrorsAsync(bool openOnly, int limit, CancellationToken cancellationToken);
+
+    /// <summary>One sync error.</summary>
+    Task<SyncError?> ErrorAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Counts for the status view: entities per entity type, links, pending and dead writes, open conflicts, open errors.</summary>
+    Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every kept cursor: (entity, connection, record type, cursor, updated at).</summary>
+    Task<IReadOnlyList<(string Entity, string Connection, string RecordType, string? Cursor, DateTimeOffset UpdatedAt)>> CursorsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records a reconciliation.</summary>
+    Task<long> SaveReconciliationAsync(string entity, bool dryRun, DateTimeOffset startedAt, DateTimeOffset finishedAt, string report, CancellationToken cancellationToken);
+
+    /// <summary>Recent reconciliations, newest first.</summary>
+    Task<IReadOnlyList<ReconciliationRecord>> ReconciliationsAsync(int limit, CancellationToken cancellationToken);
+}

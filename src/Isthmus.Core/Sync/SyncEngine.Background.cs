@@ -1,0 +1,380 @@
+using System.Collections.Concurrent;
+using Isthmus.Connectors;
+using Isthmus.Deliveries;
+using Isthmus.Mappings;
+using Isthmus.Records;
+using Isthmus.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Isthmus.Sync;
+
+public sealed partial class SyncEngine
+{
+    private const int PageSize = 1000;
+    private const int WriteBatch = 200;
+    private readonly ConcurrentDictionary<string, (Task Loop, SemaphoreSlim Signal)> _writers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _nextRun = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private Task? _scheduler;
+    private volatile bool _started;
+
+    /// <summary>Starts the writers (pending writes survive restarts) and the schedule of polls, full syncs and reconciliations.</summary>
+    public void Start()
+    {
+        _started = true;
+        foreach (var mapping in Model.Entities.SelectMany(e => e.Mappings).Where(m => m.Writes))
+        {
+            Writer(mapping.Connection);
+        }
+
+        _scheduler = Task.Run(() => ScheduleLoopAsync(_stopping.Token));
+    }
+
+    /// <summary>Starts reading every record of <paramref name="connection"/> (every connection the entity reads from, when null) from the beginning.</summary>
+    public IReadOnlyList<SyncJob> StartLoad(string entity, string? connection, string kind = "load")
+    {
+        var definition = Model.Entity(entity) ?? throw new ArgumentException($"there is no entity '{entity}'", nameof(entity));
+        var jobs = new List<SyncJob>();
+        foreach (var mapping in definition.Mappings.Where(m => m.Reads && (connection is null || m.Connection == connection)))
+        {
+            var job = Jobs.Running(kind, entity, mapping.Connection) ?? StartReading(mapping, kind, cursor: null, keepCursor: false);
+            jobs.Add(job);
+        }
+
+        return jobs;
+    }
+
+    /// <summary>Reads a mapping's change feed from its kept cursor to the end, now (as a poll would).</summary>
+    public async Task<IngestSummary> PollAsync(Mapping mapping, CancellationToken cancellationToken)
+    {
+        var cursor = await _store.CursorAsync(mapping.Entity, mapping.Connection, mapping.RecordType, cancellationToken).ConfigureAwait(false);
+        return await ReadFeedAsync(mapping, cursor, keepCursor: true, job: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Wakes the writer of every connection <paramref name="commit"/> queued writes for.</summary>
+    private void Wake(SyncCommit commit)
+    {
+        if (!_started)
+        {
+            return; // before Start (and in tests that drive writes themselves) nothing sends in the background
+        }
+
+        foreach (var connection in commit.NewWrites.Select(w => w.Connection).Distinct())
+        {
+            var signal = Writer(connection).Signal;
+            if (signal.CurrentCount == 0)
+            {
+                signal.Release();
+            }
+        }
+    }
+
+    private (Task Loop, SemaphoreSlim Signal) Writer(string connection) =>
+        _writers.GetOrAdd(connection, c =>
+        {
+            var signal = new SemaphoreSlim(0, 1);
+            return (Task.Run(() => WriteLoopAsync(c, signal, _stopping.Token)), signal);
+        });
+
+    private SyncJob StartReading(Mapping mapping, string kind, string? cursor, bool keepCursor)
+    {
+        var job = Jobs.Start(kind, mapping.Entity, mapping.Connection);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await ReadFeedAsync(mapping, cursor, keepCursor, job, _stopping.Token).ConfigureAwait(false);
+                job.Finish(_time.GetUtcNow());
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogReadFailed(_logger, mapping.Name, ex);
+                job.Finish(_time.GetUtcNow(), ex.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                job.Finish(_time.GetUtcNow(), "stopped");
+            }
+        });
+        return job;
+    }
+
+    private async Task<IngestSummary> ReadFeedAsync(Mapping mapping, string? cursor, bool keepCursor, SyncJob? job, CancellationToken cancellationToken)
+    {
+        var connector = RecordConnector(mapping.Connection);
+        var total = IngestSummary.Zero;
+        while (true)
+        {
+            var page = await connector.ReadChangesAsync(mapping.RecordType, cursor, PageSize, cancellationToken).ConfigureAwait(false);
+            if (page.Records.Count == 0 && (page.Cursor is null || page.Cursor == cursor))
+            {
+                return total;
+            }
+
+            var summary = await IngestAsync(mapping, page.Records, keepCursor ? page.Cursor : null, cancellationToken).ConfigureAwait(false);
+            job?.Page(summary);
+            total = total.Add(summary);
+            cursor = page.Cursor;
+            if (!page.More)
+            {
+                return total;
+            }
+        }
+    }
+
+    private async Task ScheduleLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250), _time);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var now = _time.GetUtcNow();
+            foreach (var entity in Model.Entities)
+            {
+                foreach (var mapping in entity.Mappings.Where(m => m.Reads))
+                {
+                    if (mapping.Poll is { } every)
+                    {
+                        Due("poll:" + mapping.Name, now, _ => now + every, () => PollAsync(mapping, cancellationToken));
+                    }
+
+                    if (mapping.FullSync is { } cron)
+                    {
+                        Due("full:" + mapping.Name, now, after => cron.GetNextOccurrence(after, TimeZoneInfo.Utc),
+                            () => Jobs.Running("full", mapping.Entity, mapping.Connection) is null ? Completion(StartReading(mapping, "full", null, false)) : Task.CompletedTask);
+                    }
+                }
+
+                if (entity.Policy.Reconcile is { } reconcile)
+                {
+                    Due("reconcile:" + entity.Name, now, after => reconcile.GetNextOccurrence(after, TimeZoneInfo.Utc),
+                        () => ReconcileAsync(entity.Name, dryRun: false, cancellationToken));
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> when its time has come and the previous run of it has ended.</summary>
+    private void Due(string name, DateTimeOffset now, Func<DateTimeOffset, DateTimeOffset?> next, Func<Task> work)
+    {
+        if (!_nextRun.TryGetValue(name, out var at))
+        {
+            // A poll starts at once (catching up after a restart); a cron waits for its first time.
+            at = name.StartsWith("poll:", StringComparison.Ordinal) ? now : next(now) ?? DateTimeOffset.MaxValue;
+            _nextRun[name] = at;
+        }
+
+        if (now < at || (_running.TryGetValue(name, out var previous) && !previous.IsCompleted))
+        {
+            return;
+        }
+
+        _nextRun[name] = next(now) ?? DateTimeOffset.MaxValue;
+        _running[name] = Task.Run(async () =>
+        {
+            try
+            {
+                await work().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogScheduledFailed(_logger, name, ex);
+            }
+        });
+    }
+
+    private static async Task Completion(SyncJob job)
+    {
+        while (job.Status == "running")
+        {
+            await Task.Delay(200).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WriteLoopAsync(string connection, SemaphoreSlim signal, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var due = await _store.DueWritesAsync(connection, _time.GetUtcNow(), WriteBatch, cancellationToken).ConfigureAwait(false);
+                if (due.Count == 0)
+                {
+                    await signal.WaitAsync(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                await SendAsync(connection, due, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A store or configuration failure: the writes stay queued; try again shortly.
+                LogWriteLoopFailed(_logger, connection, ex);
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Sends due writes now, for tests that drive the engine step by step without its background writers.</summary>
+    internal Task SendForTestsAsync(string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken) => SendAsync(connection, due, cancellationToken);
+
+    private async Task SendAsync(string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken)
+    {
+        var connector = RecordConnector(connection);
+        foreach (var group in due.GroupBy(w => (w.Entity, w.RecordType)))
+        {
+            var writes = group.ToList();
+            var outcomes = new (SourceRecord? Stored, Exception? Error)[writes.Count];
+            var upserts = writes.Select((w, i) => (w, i)).Where(x => x.w.Operation == WriteOperation.Upsert).ToList();
+            if (upserts.Count > 0)
+            {
+                try
+                {
+                    var results = await connector.WriteBatchAsync(group.Key.RecordType,
+                        upserts.Select(x => new RecordWrite(x.w.RecordId, x.w.Payload, MappingIfMatch(x.w) ? x.w.ExpectedVersion : null, $"isthmus-sync-{x.w.Id}")).ToList(),
+                        cancellationToken).ConfigureAwait(false);
+                    for (var j = 0; j < upserts.Count; j++)
+                    {
+                        outcomes[upserts[j].i] = (results[j].Record, results[j].Error);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    foreach (var (_, i) in upserts)
+                    {
+                        outcomes[i] = (null, ex);
+                    }
+                }
+            }
+
+            for (var i = 0; i < writes.Count; i++)
+            {
+                if (writes[i].Operation != WriteOperation.Delete)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await connector.DeleteAsync(group.Key.RecordType, writes[i].RecordId!, null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    outcomes[i] = (null, ex);
+                }
+            }
+
+            await RecordOutcomesAsync(group.Key.Entity, writes, outcomes, connector, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool MappingIfMatch(SyncWrite write) =>
+        Model.Entity(write.Entity)?.Mappings.FirstOrDefault(m => m.Connection == write.Connection && m.RecordType == write.RecordType)?.IfMatch ?? false;
+
+    private async Task RecordOutcomesAsync(string entity, IReadOnlyList<SyncWrite> writes, (SourceRecord? Stored, Exception? Error)[] outcomes,
+        IRecordConnector connector, CancellationToken cancellationToken)
+    {
+        var definition = Model.Entity(entity);
+        if (definition is null)
+        {
+            return;
+        }
+
+        var settings = _active().Config.Deliveries;
+        var now = _time.GetUtcNow();
+
+        // A stale version: read the record as it is now, outside the lane, and merge it in before planning again.
+        var current = new Dictionary<long, SourceRecord?>();
+        for (var i = 0; i < writes.Count; i++)
+        {
+            if (outcomes[i].Error is RecordConflictException conflict && writes[i].RecordId is { } id)
+            {
+                current[writes[i].Id] = conflict.Current ?? await connector.GetAsync(writes[i].RecordType, id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await InLaneAsync(entity, async () =>
+        {
+            var set = new SyncWorkingSet(definition);
+            await set.LoadEntitiesAsync(_store, writes.Select(w => w.EntityId).Distinct().ToList(), cancellationToken).ConfigureAwait(false);
+            var planner = new SyncPlanner(definition, Expressions);
+            for (var i = 0; i < writes.Count; i++)
+            {
+                var write = writes[i];
+                var (stored, error) = outcomes[i];
+                var outcome = error switch
+                {
+                    null => "ok",
+                    RecordConflictException => "conflict",
+                    ConnectorException { Kind: FailureKind.Rejected or FailureKind.Unauthorized } => "rejected",
+                    _ when write.Attempts + 1 >= settings.MaxAttempts => "exhausted",
+                    _ => "retry",
+                };
+                _metrics.SyncWrites.Add(1, new("connection", write.Connection), new("outcome", outcome));
+                switch (outcome)
+                {
+                    case "ok":
+                        planner.Acknowledge(set, write, stored, now);
+                        break;
+                    case "conflict":
+                        planner.Abandon(set, write, [], null, now);
+                        set.Commit.ClearedWrites.Add((write.Entity, write.EntityId, write.Connection, write.RecordType));
+                        var mapping = definition.Mappings.First(m => m.Connection == write.Connection && m.RecordType == write.RecordType);
+                        if (current.GetValueOrDefault(write.Id) is { } record)
+                        {
+                            planner.Ingest(set, mapping, record, RecordMapper.In(mapping, record.Fields, Expressions, now), now, planWrites: false);
+                        }
+
+                        if (set.Entity(write.EntityId) is { } e)
+                        {
+                            planner.PlanWrites(set, e, now);
+                        }
+
+                        break;
+                    case "retry":
+                        var retryAfter = (error as ConnectorException)?.RetryAfter;
+                        var delay = Backoff.Delay(write.Attempts + 1, settings.BaseDelay, settings.MaxDelay, retryAfter, Random.Shared.NextDouble());
+                        set.Commit.RescheduledWrites.Add(write with { Attempts = write.Attempts + 1, NextAt = now + delay, LastError = error!.Message });
+                        break;
+                    default:
+                        planner.Abandon(set, write, [], $"{write.Connection} refused the write ({outcome} after {write.Attempts + 1} attempt(s)): {error!.Message}", now);
+                        break;
+                }
+            }
+
+            var commit = set.Seal();
+            await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+            Wake(commit);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StopBackgroundAsync()
+    {
+        var tasks = _writers.Values.Select(w => w.Loop).Concat(_running.Values);
+        if (_scheduler is not null)
+        {
+            tasks = tasks.Append(_scheduler);
+        }
+
+        try
+        {
+            await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+        {
+            // Stopping: whatever was in flight is still queued in the store and resumes at the next start.
+        }
+    }
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Error, Message = "Reading {Mapping} failed")]
+    private static partial void LogReadFailed(ILogger logger, string mapping, Exception exception);
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Error, Message = "Scheduled {Work} failed")]
+    private static partial void LogScheduledFailed(ILogger logger, string work, Exception exception);
+
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Error, Message = "Writing to {Connection} failed; the writes stay queued and are tried again")]
+    private static partial void LogWriteLoopFailed(ILogger logger, string connection, Exception exception);
+}

@@ -1,0 +1,265 @@
+using System.Text.Json.Nodes;
+using Isthmus.Mappings;
+using Isthmus.Model;
+using Isthmus.Records;
+
+namespace Isthmus.Sync;
+
+/// <summary>One field that differs between a record and the model.</summary>
+public sealed record FieldDrift(string Field, JsonNode? Record, JsonNode? Model);
+
+/// <summary>One record found out of step with the model.</summary>
+/// <param name="Kind"><c>differing</c> (fields differ), <c>missing</c> (linked, but gone from the system), <c>extra</c> (in the system, not linked).</param>
+public sealed record DriftItem(string Kind, string Connection, string RecordType, string? EntityId, string? RecordId, IReadOnlyList<FieldDrift> Fields);
+
+/// <summary>The reconciliation of one entity with one connection.</summary>
+public sealed record MappingReconciliation(string Connection, string RecordType, long Checked, long Same, long Differing, long Missing, long Extra, long InFlight, long Repaired);
+
+/// <summary>What a reconciliation found and (unless a dry run) repaired.</summary>
+/// <param name="Items">The drift found, the first <see cref="SyncEngine.ReportLimit"/> per connection.</param>
+public sealed record ReconciliationReport(string Entity, bool DryRun, DateTimeOffset StartedAt, DateTimeOffset FinishedAt,
+    IReadOnlyList<MappingReconciliation> Connections, IReadOnlyList<DriftItem> Items)
+{
+    /// <summary>Records out of step, over all connections.</summary>
+    public long Drift => Connections.Sum(c => c.Differing + c.Missing + c.Extra);
+}
+
+public sealed partial class SyncEngine
+{
+    /// <summary>Most drift items kept in a report per connection; the counts are always complete.</summary>
+    public const int ReportLimit = 1000;
+
+    /// <summary>
+    /// Compares every linked record of <paramref name="entity"/> in every system with the model, field by field, and
+    /// (unless <paramref name="dryRun"/>) repairs the drift by the entity's policy: a record changed behind Isthmus's back
+    /// is read in as the change it is; a record that missed a write is written again; a missing one is handled by the delete
+    /// policy (or created again where Isthmus owns it); an unlinked one is matched or brought in.
+    /// </summary>
+    public async Task<ReconciliationReport> ReconcileAsync(string entity, bool dryRun, CancellationToken cancellationToken)
+    {
+        var definition = Model.Entity(entity) ?? throw new ArgumentException($"there is no entity '{entity}'", nameof(entity));
+        var job = Jobs.Start("reconcile", entity, null);
+        var started = _time.GetUtcNow();
+        var results = new List<MappingReconciliation>();
+        var items = new List<DriftItem>();
+        try
+        {
+            foreach (var mapping in definition.Mappings)
+            {
+                results.Add(await ReconcileMappingAsync(definition, mapping, dryRun, items, job, cancellationToken).ConfigureAwait(false));
+            }
+
+            var report = new ReconciliationReport(entity, dryRun, started, _time.GetUtcNow(), results, items);
+            await _store.SaveReconciliationAsync(entity, dryRun, started, report.FinishedAt,
+                System.Text.Json.JsonSerializer.Serialize(report, SyncJson.Options), cancellationToken).ConfigureAwait(false);
+            foreach (var r in results)
+            {
+                Drift(entity, r.Connection, "differing", r.Differing);
+                Drift(entity, r.Connection, "missing", r.Missing);
+                Drift(entity, r.Connection, "extra", r.Extra);
+            }
+
+            job.Report = report;
+            job.Finish(_time.GetUtcNow());
+            return report;
+        }
+        catch (Exception ex)
+        {
+            job.Finish(_time.GetUtcNow(), ex.Message);
+            throw;
+        }
+    }
+
+    private void Drift(string entity, string connection, string kind, long n)
+    {
+        if (n > 0)
+        {
+            _metrics.SyncDrift.Add(n, new("entity", entity), new("connection", connection), new("kind", kind));
+        }
+    }
+
+    private async Task<MappingReconciliation> ReconcileMappingAsync(EntityDefinition definition, Mapping mapping, bool dryRun, List<DriftItem> items,
+        SyncJob job, CancellationToken cancellationToken)
+    {
+        var connector = RecordConnector(mapping.Connection);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        long checkedCount = 0, same = 0, differing = 0, extra = 0, inFlight = 0, repaired = 0;
+        var reported = 0;
+        void Report(DriftItem item)
+        {
+            if (reported++ < ReportLimit)
+            {
+                items.Add(item);
+            }
+        }
+
+        string? cursor = null;
+        while (true)
+        {
+            var page = await connector.ReadChangesAsync(mapping.RecordType, cursor, PageSize, cancellationToken).ConfigureAwait(false);
+            var records = page.Records.Where(r => !r.Deleted).ToList();
+            cursor = page.Cursor;
+            if (records.Count > 0)
+            {
+                var now = _time.GetUtcNow();
+                var mapped = records.Select(r => RecordMapper.In(mapping with { Direction = SyncDirection.Both }, r.Fields, Expressions, now)).ToList();
+                await InLaneAsync(definition.Name, async () =>
+                {
+                    var set = new SyncWorkingSet(definition);
+                    await set.LoadAsync(_store, mapping, records.Select(r => r.Id).ToList(), [], cancellationToken).ConfigureAwait(false);
+                    var planner = new SyncPlanner(definition, Expressions);
+                    for (var i = 0; i < records.Count; i++)
+                    {
+                        var record = records[i];
+                        seen.Add(record.Id);
+                        checkedCount++;
+                        var link = set.LinkOfRecord(mapping, record.Id);
+                        var entity = link is null ? null : set.Entity(link.EntityId);
+                        if (link is null || entity is null)
+                        {
+                            extra++;
+                            Report(new DriftItem("extra", mapping.Connection, mapping.RecordType, null, record.Id, []));
+                            if (!dryRun && mapping.Reads)
+                            {
+                                planner.Ingest(set, mapping, record, mapped[i], now);
+                                repaired++;
+                            }
+
+                            continue;
+                        }
+
+                        if (link.Outstanding > 0)
+                        {
+                            inFlight++; // a write is on its way; comparing now would report its lag as drift
+                            continue;
+                        }
+
+                        var fields = Compare(set, mapping, entity, mapped[i].Values);
+                        if (fields.Count == 0)
+                        {
+                            same++;
+                            continue;
+                        }
+
+                        differing++;
+                        Report(new DriftItem("differing", mapping.Connection, mapping.RecordType, entity.Id, record.Id, fields));
+                        if (dryRun)
+                        {
+                            continue;
+                        }
+
+                        if (mapping.Reads)
+                        {
+                            planner.Ingest(set, mapping, record, mapped[i], now, planWrites: false);
+                        }
+                        else
+                        {
+                            // Nothing is read from here: what it holds is simply out of date.
+                            foreach (var (field, value) in mapped[i].Values)
+                            {
+                                link.Base[field] = value;
+                            }
+
+                            set.Touch(link);
+                        }
+
+                        planner.PlanWrites(set, entity, now);
+                        repaired++;
+                    }
+
+                    if (!dryRun)
+                    {
+                        var commit = set.Seal();
+                        await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+                        Wake(commit);
+                    }
+                }, cancellationToken).ConfigureAwait(false);
+                job.Page(new IngestSummary(0, 0, records.Count, 0, 0, 0));
+            }
+
+            if (!page.More)
+            {
+                break;
+            }
+        }
+
+        var (missing, repairedMissing) = await MissingAsync(definition, mapping, seen, dryRun, Report, cancellationToken).ConfigureAwait(false);
+        return new MappingReconciliation(mapping.Connection, mapping.RecordType, checkedCount, same, differing, missing, extra, inFlight, repaired + repairedMissing);
+    }
+
+    private static List<FieldDrift> Compare(SyncWorkingSet set, Mapping mapping, EntityState entity, Dictionary<string, JsonNode?> values)
+    {
+        var fields = new List<FieldDrift>();
+        foreach (var field in mapping.Fields)
+        {
+            var name = field.Field.Name;
+            if (set.Conflict(entity.Id, name) is { Open: true } || !values.TryGetValue(name, out var value))
+            {
+                continue;
+            }
+
+            var model = entity.Fields.GetValueOrDefault(name);
+            if (!FieldValues.Same(value, model))
+            {
+                fields.Add(new FieldDrift(name, value?.DeepClone(), model?.DeepClone()));
+            }
+        }
+
+        return fields;
+    }
+
+    private async Task<(long Missing, long Repaired)> MissingAsync(EntityDefinition definition, Mapping mapping, HashSet<string> seen, bool dryRun,
+        Action<DriftItem> report, CancellationToken cancellationToken)
+    {
+        long missing = 0, repaired = 0;
+        string? after = null;
+        while (true)
+        {
+            var links = await _store.LinkPageAsync(definition.Name, mapping.Connection, mapping.RecordType, after, PageSize, cancellationToken).ConfigureAwait(false);
+            if (links.Count == 0)
+            {
+                return (missing, repaired);
+            }
+
+            after = links[^1].EntityId;
+            var gone = links.Where(l => l.RecordId is not null && l.Outstanding == 0 && !seen.Contains(l.RecordId)).ToList();
+            missing += gone.Count;
+            foreach (var link in gone)
+            {
+                report(new DriftItem("missing", mapping.Connection, mapping.RecordType, link.EntityId, link.RecordId, []));
+            }
+
+            if (dryRun || gone.Count == 0)
+            {
+                continue;
+            }
+
+            var now = _time.GetUtcNow();
+            await InLaneAsync(definition.Name, async () =>
+            {
+                var set = new SyncWorkingSet(definition);
+                await set.LoadEntitiesAsync(_store, gone.Select(l => l.EntityId).ToList(), cancellationToken).ConfigureAwait(false);
+                var planner = new SyncPlanner(definition, Expressions);
+                foreach (var link in gone)
+                {
+                    var recreate = !mapping.Reads || definition.Policy.Deletes == DeletePolicy.Ignore;
+                    if (recreate && mapping.Writes && set.Link(link.EntityId, mapping) is { } current && set.Entity(link.EntityId) is { } entity)
+                    {
+                        set.Unlink(current);
+                        planner.PlanWrites(set, entity, now);
+                        repaired++;
+                    }
+                    else if (!recreate)
+                    {
+                        planner.Ingest(set, mapping, new SourceRecord(link.RecordId!, [], Deleted: true), ([], []), now);
+                        repaired++;
+                    }
+                }
+
+                var commit = set.Seal();
+                await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+                Wake(commit);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

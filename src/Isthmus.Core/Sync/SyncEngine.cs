@@ -1,0 +1,407 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Isthmus.Events;
+using Isthmus.Expressions;
+using Isthmus.Mappings;
+using Isthmus.Model;
+using Isthmus.Records;
+using Isthmus.Runtime;
+using Isthmus.Storage;
+using Isthmus.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace Isthmus.Sync;
+
+/// <summary>Counts of what a batch of records did.</summary>
+public sealed record IngestSummary(int Created, int Updated, int Unchanged, int Stale, int Rejected, int Deleted)
+{
+    /// <summary>Records handled.</summary>
+    public int Total => Created + Updated + Unchanged + Stale + Rejected + Deleted;
+
+    /// <summary>Adds two summaries.</summary>
+    public IngestSummary Add(IngestSummary other) => new(Created + other.Created, Updated + other.Updated, Unchanged + other.Unchanged,
+        Stale + other.Stale, Rejected + other.Rejected, Deleted + other.Deleted);
+
+    /// <summary>Nothing yet.</summary>
+    public static IngestSummary Zero { get; } = new(0, 0, 0, 0, 0, 0);
+}
+
+/// <summary>
+/// Two-way sync: records read from systems (change notifications, polling, loads) are merged into the unified model
+/// one entity type at a time — a lane — so concurrent changes of one entity are decided in one place and in order,
+/// and the writes that follow go out through a durable outbox per connection.
+/// </summary>
+public sealed partial class SyncEngine : IAsyncDisposable
+{
+    private readonly ISyncStore _store;
+    private readonly Func<ActiveConfiguration> _active;
+    private readonly IsthmusMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _lanes = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Creates the engine; <see cref="Start"/> begins writing, polling and scheduled work.</summary>
+    public SyncEngine(ISyncStore store, Func<ActiveConfiguration> active, IsthmusMetrics metrics, TimeProvider time, ILoggerFactory logs)
+    {
+        _store = store;
+        _active = active;
+        _metrics = metrics;
+        _time = time;
+        _logger = logs.CreateLogger("Isthmus.Sync");
+        Jobs = new SyncJobs(time);
+    }
+
+    /// <summary>The store.</summary>
+    public ISyncStore Store => _store;
+
+    /// <summary>Loads, full syncs and reconciliations running or finished.</summary>
+    public SyncJobs Jobs { get; }
+
+    private DataModel Model => _active().Config.Model;
+
+    private ExpressionEngine Expressions => _active().Config.Expressions;
+
+    /// <summary>Merges records of <paramref name="mapping"/> into the model and keeps <paramref name="cursor"/> with them, atomically.</summary>
+    public Task<IngestSummary> IngestAsync(Mapping mapping, IReadOnlyList<SourceRecord> records, string? cursor, CancellationToken cancellationToken) =>
+        IngestAsync(mapping, records, cursor, planWrites: true, cancellationToken);
+
+    internal async Task<IngestSummary> IngestAsync(Mapping mapping, IReadOnlyList<SourceRecord> records, string? cursor, bool planWrites, CancellationToken cancellationToken)
+    {
+        var definition = Model.Entity(mapping.Entity) ?? throw new InvalidOperationException($"entity '{mapping.Entity}' is no longer configured");
+        var now = _time.GetUtcNow();
+        var expressions = Expressions;
+
+        // Mapping needs no state, so it happens before the lane is taken.
+        var mapped = records.Select(r => r.Deleted ? (new Dictionary<string, JsonNode?>(), new List<MappingProblem>()) : RecordMapper.In(mapping, r.Fields, expressions, now)).ToList();
+        var counts = new int[7];
+        await InLaneAsync(mapping.Entity, async () =>
+        {
+            var set = new SyncWorkingSet(definition);
+            var keys = mapped.SelectMany(m => set.MatchKeys(m.Item1)).Distinct().ToList();
+            await set.LoadAsync(_store, mapping, records.Select(r => r.Id).Distinct().ToList(), keys, cancellationToken).ConfigureAwait(false);
+            var planner = new SyncPlanner(definition, expressions);
+            for (var i = 0; i < records.Count; i++)
+            {
+                counts[(int)planner.Ingest(set, mapping, records[i], mapped[i], now, planWrites)]++;
+            }
+
+            var commit = set.Seal();
+            if (cursor is not null)
+            {
+                commit.Cursor = (mapping.Entity, mapping.Connection, mapping.RecordType, cursor);
+            }
+
+            await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+            Wake(commit);
+        }, cancellationToken).ConfigureAwait(false);
+
+        var summary = new IngestSummary(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5] + counts[6]);
+        Count(mapping, summary);
+        return summary;
+    }
+
+    /// <summary>
+    /// Feeds an event to every mapping whose <c>changes:</c> it matches. Completes once the records are merged (or
+    /// throws, and the event is retried), so an acknowledged notification is never lost between the event log and the model.
+    /// </summary>
+    public async Task<int> HandleEventAsync(StoredEvent ev, CancellationToken cancellationToken)
+    {
+        var handled = 0;
+        foreach (var mapping in Model.Entities.SelectMany(e => e.Mappings))
+        {
+            if (mapping.Changes is not { } changes || changes.Connection != ev.Connection || !changes.Type.Matches(ev.Type))
+            {
+                continue;
+            }
+
+            var record = ReadNotification(mapping, changes, ev);
+            if (record is null)
+            {
+                continue;
+            }
+
+            if (record.Fields.Count == 0 && !record.Deleted)
+            {
+                var connector = RecordConnector(mapping.Connection);
+                record = await connector.GetAsync(mapping.RecordType, record.Id, cancellationToken).ConfigureAwait(false)
+                    ?? record with { Deleted = true };
+            }
+
+            await IngestAsync(mapping, [record], null, cancellationToken).ConfigureAwait(false);
+            handled++;
+        }
+
+        return handled;
+    }
+
+    /// <summary>Resolves a conflict with a value (or with <paramref name="source"/>'s candidate). Returns a message when it cannot.</summary>
+    public async Task<string?> ResolveAsync(long conflictId, JsonNode? value, string? source, string by, CancellationToken cancellationToken)
+    {
+        var conflict = await _store.ConflictAsync(conflictId, cancellationToken).ConfigureAwait(false);
+        if (conflict is null)
+        {
+            return $"there is no conflict {conflictId}";
+        }
+
+        if (!conflict.Open)
+        {
+            return $"conflict {conflictId} was already resolved by {conflict.ResolvedBy}";
+        }
+
+        if (source is not null)
+        {
+            var candidate = conflict.Candidates.FirstOrDefault(c => c.Source == source);
+            if (candidate is null)
+            {
+                return $"conflict {conflictId} has no value from '{source}'; it has values from {string.Join(", ", conflict.Candidates.Select(c => c.Source))}";
+            }
+
+            value = candidate.Value;
+        }
+
+        var definition = Model.Entity(conflict.Entity);
+        if (definition?.Field(conflict.Field) is not { } field)
+        {
+            return $"{conflict.Entity}.{conflict.Field} is no longer in the model";
+        }
+
+        if (FieldValues.Coerce(field, value).Error is { } error)
+        {
+            return $"{conflict.Entity}.{conflict.Field}: {error}";
+        }
+
+        string? failure = null;
+        await InLaneAsync(conflict.Entity, async () =>
+        {
+            var set = new SyncWorkingSet(definition);
+            await set.LoadEntitiesAsync(_store, [conflict.EntityId], cancellationToken).ConfigureAwait(false);
+            if (!new SyncPlanner(definition, Expressions).Resolve(set, set.Conflict(conflict.EntityId, conflict.Field) ?? conflict, value, by, _time.GetUtcNow()))
+            {
+                failure = $"entity {conflict.EntityId} no longer exists";
+                return;
+            }
+
+            var commit = set.Seal();
+            await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+            Wake(commit);
+        }, cancellationToken).ConfigureAwait(false);
+        return failure;
+    }
+
+    /// <summary>Links a record to an entity by hand (a new entity when <paramref name="entityId"/> is null), then reads the record through the policy.</summary>
+    public async Task<string?> LinkAsync(string entity, string? entityId, string connection, string? recordType, string recordId, string by, CancellationToken cancellationToken)
+    {
+        var (definition, mapping, problem) = Find(entity, connection, recordType);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var record = await RecordConnector(connection).GetAsync(mapping!.RecordType, recordId, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return $"connection '{connection}' has no {mapping.RecordType} record '{recordId}'";
+        }
+
+        string? failure = null;
+        var now = _time.GetUtcNow();
+        var mapped = RecordMapper.In(mapping, record.Fields, Expressions, now);
+        await InLaneAsync(entity, async () =>
+        {
+            var set = new SyncWorkingSet(definition!);
+            await set.LoadAsync(_store, mapping, [recordId], [], cancellationToken).ConfigureAwait(false);
+            if (entityId is not null)
+            {
+                await set.LoadEntitiesAsync(_store, [entityId], cancellationToken).ConfigureAwait(false);
+                if (set.Entity(entityId) is not { } target)
+                {
+                    failure = $"there is no {entity} {entityId}";
+                    return;
+                }
+
+                if (set.LinkOfRecord(mapping, recordId) is { } old)
+                {
+                    set.Unlink(old);
+                }
+
+                if (set.Link(entityId, mapping) is { } previous)
+                {
+                    set.Unlink(previous);
+                }
+
+                var link = set.AddLink(target, mapping, "manual:" + by, now);
+                link.RecordId = recordId;
+                set.Touch(link);
+            }
+
+            new SyncPlanner(definition!, Expressions).Ingest(set, mapping, record, mapped, now);
+            var commit = set.Seal();
+            await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+            Wake(commit);
+        }, cancellationToken).ConfigureAwait(false);
+        return failure;
+    }
+
+    /// <summary>Removes the link of an entity to its record on one connection; returns a message when there is none.</summary>
+    public async Task<string?> UnlinkAsync(string entity, string entityId, string connection, string? recordType, CancellationToken cancellationToken)
+    {
+        var (definition, mapping, problem) = Find(entity, connection, recordType);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        string? failure = null;
+        await InLaneAsync(entity, async () =>
+        {
+            var set = new SyncWorkingSet(definition!);
+            await set.LoadEntitiesAsync(_store, [entityId], cancellationToken).ConfigureAwait(false);
+            if (set.Link(entityId, mapping!) is not { } link)
+            {
+                failure = $"{entity} {entityId} has no link to {connection}";
+                return;
+            }
+
+            set.Unlink(link);
+            set.Commit.ClearedWrites.Add((entity, entityId, mapping!.Connection, mapping.RecordType));
+            await _store.CommitAsync(set.Seal(), cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return failure;
+    }
+
+    /// <summary>Reads the record of a sync error again through its mapping (after the model or the record was fixed).</summary>
+    public async Task<string?> RetryErrorAsync(long id, CancellationToken cancellationToken)
+    {
+        var error = await _store.ErrorAsync(id, cancellationToken).ConfigureAwait(false);
+        if (error is null)
+        {
+            return $"there is no sync error {id}";
+        }
+
+        var (_, mapping, problem) = Find(error.Entity, error.Connection, error.RecordType);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        // Prefer the record as it is now; fall back to the copy kept with the error.
+        var record = error.RecordId is null ? null : await RecordConnector(error.Connection).GetAsync(error.RecordType, error.RecordId, cancellationToken).ConfigureAwait(false);
+        record ??= error.Record is null || error.RecordId is null ? null : new SourceRecord(error.RecordId, error.Record);
+        if (record is null)
+        {
+            return $"sync error {id} kept no record to read again";
+        }
+
+        var summary = await IngestAsync(mapping!, [record], null, cancellationToken).ConfigureAwait(false);
+        if (summary.Rejected > 0)
+        {
+            return "the record is still refused; see the newest sync error";
+        }
+
+        var close = new SyncCommit();
+        close.ClosedErrors.Add(id);
+        await _store.CommitAsync(close, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>The mapping of <paramref name="entity"/> to <paramref name="connection"/> (and record type, when it has several).</summary>
+    public (EntityDefinition? Definition, Mapping? Mapping, string? Problem) Find(string entity, string connection, string? recordType)
+    {
+        var definition = Model.Entity(entity);
+        if (definition is null)
+        {
+            var known = Model.Entities.Count == 0 ? "none is declared" : "declared: " + string.Join(", ", Model.Entities.Select(e => e.Name));
+            return (null, null, $"there is no entity '{entity}' ({known})");
+        }
+
+        var mappings = definition.Mappings.Where(m => m.Connection == connection && (recordType is null || m.RecordType == recordType)).ToList();
+        return mappings.Count switch
+        {
+            1 => (definition, mappings[0], null),
+            0 => (definition, null, $"{entity} is not mapped to connection '{connection}'{(recordType is null ? "" : $" record type '{recordType}'")}; it is mapped to {string.Join(", ", definition.Mappings.Select(m => m.Connection + "/" + m.RecordType))}"),
+            _ => (definition, null, $"{entity} is mapped to several record types on '{connection}'; say which: {string.Join(", ", mappings.Select(m => m.RecordType))}"),
+        };
+    }
+
+    internal IRecordConnector RecordConnector(string connection) =>
+        _active().Connectors.Get<IRecordConnector>(connection)
+        ?? throw new InvalidOperationException($"connection '{connection}' does not hold records (its kind cannot read or write them), or is not configured");
+
+    internal async Task InLaneAsync(string entity, Func<Task> work, CancellationToken cancellationToken)
+    {
+        var lane = _lanes.GetOrAdd(entity, _ => new SemaphoreSlim(1, 1));
+        await lane.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await work().ConfigureAwait(false);
+        }
+        finally
+        {
+            lane.Release();
+        }
+    }
+
+    private SourceRecord? ReadNotification(Mapping mapping, ChangeNotifications changes, StoredEvent ev)
+    {
+        using var scope = Expressions.CreateScope(new ExpressionInput(EventProcessor.Envelope(ev), ev.Data, _time.GetUtcNow()));
+        try
+        {
+            if (changes.When is { } when && !scope.Test(when))
+            {
+                return null;
+            }
+
+            var id = RecordMapper.Show(scope.Evaluate(changes.Id));
+            if (string.IsNullOrEmpty(id))
+            {
+                LogNoRecordId(_logger, ev.Seq, mapping.Name);
+                return null;
+            }
+
+            var fields = scope.Evaluate(changes.Record) as JsonObject ?? [];
+            var version = changes.Version is null ? null : RecordMapper.Show(scope.Evaluate(changes.Version));
+            var updatedAt = changes.UpdatedAt is null ? null : RecordMapper.Show(scope.Evaluate(changes.UpdatedAt));
+            return new SourceRecord(id, fields, version,
+                DateTimeOffset.TryParse(updatedAt, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at) ? at : null,
+                scope.Test(changes.Deleted));
+        }
+        catch (ExpressionException e)
+        {
+            LogNotificationUnreadable(_logger, ev.Seq, mapping.Name, e.Message);
+            return null;
+        }
+    }
+
+    private void Count(Mapping mapping, IngestSummary summary)
+    {
+        void Add(int n, string outcome)
+        {
+            if (n > 0)
+            {
+                _metrics.SyncRecords.Add(n, new("entity", mapping.Entity), new("connection", mapping.Connection), new("outcome", outcome));
+            }
+        }
+
+        Add(summary.Created, "created");
+        Add(summary.Updated, "updated");
+        Add(summary.Unchanged, "unchanged");
+        Add(summary.Stale, "stale");
+        Add(summary.Rejected, "rejected");
+        Add(summary.Deleted, "deleted");
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await StopBackgroundAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Event {Seq} matched {Mapping} but carries no record id; check its changes.id")]
+    private static partial void LogNoRecordId(ILogger logger, long seq, string mapping);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Event {Seq} matched {Mapping} but could not be read: {Reason}")]
+    private static partial void LogNotificationUnreadable(ILogger logger, long seq, string mapping, string reason);
+}

@@ -1,0 +1,498 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Isthmus.Expressions;
+using Isthmus.Mappings;
+using Isthmus.Model;
+using Isthmus.Records;
+
+namespace Isthmus.Sync;
+
+/// <summary>What one record did to the model.</summary>
+public enum IngestOutcome
+{
+    /// <summary>A new entity.</summary>
+    Created,
+    /// <summary>Fields of an entity changed.</summary>
+    Updated,
+    /// <summary>Nothing new: Isthmus's own write coming back, or a repeat.</summary>
+    Unchanged,
+    /// <summary>Older than what was already seen.</summary>
+    Stale,
+    /// <summary>The record failed mapping or validation; recorded as a sync error, nothing applied.</summary>
+    Rejected,
+    /// <summary>A delete, handled by the delete policy.</summary>
+    Deleted,
+    /// <summary>A delete of a record never linked.</summary>
+    Ignored,
+}
+
+/// <summary>
+/// The decisions of two-way sync, without I/O: a record read from a system is merged into its entity field by field
+/// against what that system was known to hold (a three-way merge), each field's policy picks the winner, and the
+/// writes that bring every other system to the entity's state are planned. Echoes of Isthmus's own writes match the
+/// link's known values and change nothing, so writes are bounded: no loops.
+/// </summary>
+internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine expressions)
+{
+    public EntityDefinition Definition => definition;
+
+    /// <summary>Merges one record of <paramref name="from"/> into the working set.</summary>
+    /// <param name="mapped">The record's model values and mapping problems (<see cref="RecordMapper.In"/>), computed by the caller for a whole page at once.</param>
+    public IngestOutcome Ingest(SyncWorkingSet set, Mapping from, SourceRecord record, (Dictionary<string, JsonNode?> Values, List<MappingProblem> Problems) mapped,
+        DateTimeOffset now, bool planWrites = true)
+    {
+        var link = set.LinkOfRecord(from, record.Id);
+        if (link is not null && IsStale(link, record))
+        {
+            return IngestOutcome.Stale;
+        }
+
+        if (record.Deleted)
+        {
+            return link is null ? IngestOutcome.Ignored : Delete(set, from, link, now);
+        }
+
+        var (values, problems) = mapped;
+        if (problems.Count > 0)
+        {
+            Reject(set, from, record, link?.EntityId, problems, now);
+            return IngestOutcome.Rejected;
+        }
+
+        var entity = link is null ? null : set.Entity(link.EntityId);
+        var created = false;
+        if (link is null)
+        {
+            (entity, link) = Attach(set, from, record, values, now);
+            created = entity is null;
+            if (entity is null)
+            {
+                entity = set.NewEntity(now);
+                link = set.AddLink(entity, from, "sync", now);
+            }
+        }
+
+        if (entity is null || link is null)
+        {
+            // A link whose entity row is missing: report it rather than guess.
+            Reject(set, from, record, link?.EntityId, [new MappingProblem("*", null, "link", "the record is linked to an entity that no longer exists; unlink it and retry")], now);
+            return IngestOutcome.Rejected;
+        }
+
+        var at = record.UpdatedAt ?? now;
+        var accepted = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        var held = new List<(string Field, JsonNode? Value)>();
+        foreach (var (field, value) in values)
+        {
+            var known = link.Base.TryGetValue(field, out var baseValue);
+            if (known && FieldValues.Same(value, baseValue))
+            {
+                continue;
+            }
+
+            if (link.Pending.TryGetValue(field, out var pending) && FieldValues.Same(value, pending))
+            {
+                continue; // our own write, seen before its acknowledgement
+            }
+
+            var current = entity.Fields.GetValueOrDefault(field);
+            if (FieldValues.Same(current, value))
+            {
+                continue;
+            }
+
+            if (set.Conflict(entity.Id, field) is { } open)
+            {
+                held.Add((field, value));
+                set.SetConflict(open with { Candidates = [.. open.Candidates.Where(c => c.Source != from.Connection), new ConflictCandidate(from.Connection, value, at)] });
+                continue;
+            }
+
+            // Concurrent: the entity moved away from what this system last held, and this system moved too.
+            var concurrent = !created && (known ? !FieldValues.Same(current, baseValue) : current is not null);
+            var policy = definition.Policy.For(field);
+            var origin = entity.Origins.GetValueOrDefault(field);
+            var wins = policy.Winner switch
+            {
+                // Until its owner has said anything, another system's value fills the gap rather than being wiped.
+                WinnerKind.Owner => string.Equals(policy.Owner, from.Connection, StringComparison.Ordinal) || origin is null || origin.Source != policy.Owner,
+                WinnerKind.LastWriter => !concurrent || origin is null || Newer(at, from.Connection, origin),
+                _ => !concurrent,
+            };
+            if (wins)
+            {
+                accepted[field] = value;
+            }
+            else if (policy.Winner == WinnerKind.Manual)
+            {
+                // Writes already queued to this system would overwrite its side of the conflict: drop them; they are planned again without it.
+                set.Commit.ClearedWrites.Add((definition.Name, entity.Id, from.Connection, from.RecordType));
+                link.Pending.Clear();
+                link.Outstanding = 0;
+                held.Add((field, value));
+                set.SetConflict(new SyncConflict(0, definition.Name, entity.Id, field,
+                    [new ConflictCandidate(origin?.Source ?? "model", current?.DeepClone(), origin?.At ?? entity.UpdatedAt), new ConflictCandidate(from.Connection, value, at)], now));
+            }
+        }
+
+        var merged = new Dictionary<string, JsonNode?>(entity.Fields, StringComparer.Ordinal);
+        foreach (var (field, value) in accepted)
+        {
+            merged[field] = value;
+        }
+
+        var invalid = Validate(merged, created);
+        if (invalid.Count > 0)
+        {
+            // Nothing of the record is applied; a retry after a fix starts from the same state.
+            foreach (var (field, _) in held)
+            {
+                if (set.Conflict(entity.Id, field) is { Id: 0 })
+                {
+                    set.SetConflict(set.Conflict(entity.Id, field)! with { Open = false });
+                }
+            }
+
+            Reject(set, from, record, created ? null : entity.Id, invalid, now);
+            if (created)
+            {
+                set.Unlink(link);
+            }
+
+            return IngestOutcome.Rejected;
+        }
+
+        foreach (var (field, value) in accepted)
+        {
+            entity.Fields[field] = value?.DeepClone();
+            entity.Origins[field] = new FieldOrigin(from.Connection, at);
+        }
+
+        if (accepted.Count > 0 || created)
+        {
+            entity.Version++;
+            entity.UpdatedAt = now;
+            set.Touch(entity);
+        }
+
+        foreach (var (field, value) in values)
+        {
+            link.Base[field] = value;
+        }
+
+        link.RecordId = record.Id;
+        link.RecordVersion = record.Version ?? link.RecordVersion;
+        link.RecordUpdatedAt = record.UpdatedAt ?? link.RecordUpdatedAt;
+        link.SyncedAt = now;
+        set.Touch(link);
+        if (planWrites)
+        {
+            PlanWrites(set, entity, now);
+        }
+
+        return created ? IngestOutcome.Created : accepted.Count > 0 ? IngestOutcome.Updated : IngestOutcome.Unchanged;
+    }
+
+    /// <summary>Plans the writes that bring every system the entity is written to up to its state.</summary>
+    public void PlanWrites(SyncWorkingSet set, EntityState entity, DateTimeOffset now)
+    {
+        if (entity.Deleted)
+        {
+            return;
+        }
+
+        JsonObject? json = null;
+        foreach (var mapping in definition.Mappings.Where(m => m.Writes))
+        {
+            var link = set.Link(entity.Id, mapping);
+            var creating = link is null;
+            var diff = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+            foreach (var field in mapping.Fields)
+            {
+                var name = field.Field.Name;
+                if (field.Direction == SyncDirection.In || set.Conflict(entity.Id, name) is { Open: true })
+                {
+                    continue;
+                }
+
+                var value = entity.Fields.GetValueOrDefault(name);
+                var expected = link is null ? null : link.Pending.TryGetValue(name, out var p) ? p : link.Base.GetValueOrDefault(name);
+                if (!FieldValues.Same(value, expected) || (creating && value is not null))
+                {
+                    diff[name] = value;
+                }
+            }
+
+            if (diff.Count == 0)
+            {
+                continue;
+            }
+
+            json ??= entity.ToJson();
+            var (payload, problems) = RecordMapper.Out(mapping, diff, json, expressions, now);
+            string? recordId = null;
+            if (problems.Count == 0 && creating && mapping.CreateId is { } createId)
+            {
+                (recordId, var problem) = CreateId(createId, json, now);
+                if (problem is not null)
+                {
+                    problems.Add(problem);
+                }
+            }
+
+            if (problems.Count > 0)
+            {
+                set.Commit.NewErrors.Add(new SyncError(0, definition.Name, mapping.Connection, mapping.RecordType, link?.RecordId, entity.Id, "out", problems, null, now));
+                continue;
+            }
+
+            link ??= set.AddLink(entity, mapping, "sync", now);
+            var values = new JsonObject();
+            foreach (var (name, value) in diff)
+            {
+                link.Pending[name] = value?.DeepClone();
+                values[name] = value?.DeepClone();
+            }
+
+            link.Outstanding++;
+            set.Touch(link);
+            set.Commit.NewWrites.Add(new SyncWrite(0, definition.Name, entity.Id, mapping.Connection, mapping.RecordType, WriteOperation.Upsert,
+                link.RecordId ?? recordId, values, payload, 0, now, null));
+        }
+    }
+
+    /// <summary>A write was acknowledged: what it carried is now known to be in the record.</summary>
+    public void Acknowledge(SyncWorkingSet set, SyncWrite write, SourceRecord? stored, DateTimeOffset now)
+    {
+        set.Commit.RemovedWrites.Add(write.Id);
+        var mapping = MappingOf(write);
+        var entity = set.Entity(write.EntityId);
+        var link = entity is null || mapping is null ? null : set.Link(entity.Id, mapping);
+        if (link is null)
+        {
+            return;
+        }
+
+        if (write.Operation == WriteOperation.Delete)
+        {
+            set.Unlink(link);
+            return;
+        }
+
+        foreach (var (name, value) in write.Values)
+        {
+            link.Base[name] = value?.DeepClone();
+        }
+
+        if (stored is not null)
+        {
+            link.RecordId = stored.Id;
+            link.RecordVersion = stored.Version ?? link.RecordVersion;
+            link.RecordUpdatedAt = stored.UpdatedAt ?? link.RecordUpdatedAt;
+        }
+
+        Finished(link, now);
+        set.Touch(link);
+    }
+
+    /// <summary>A write will never succeed as planned: drop it (and, for a stale version, every later write planned on the same belief).</summary>
+    public void Abandon(SyncWorkingSet set, SyncWrite write, IEnumerable<long> later, string? error, DateTimeOffset now)
+    {
+        set.Commit.RemovedWrites.Add(write.Id);
+        set.Commit.RemovedWrites.AddRange(later);
+        var mapping = MappingOf(write);
+        if (error is not null)
+        {
+            set.Commit.NewErrors.Add(new SyncError(0, definition.Name, write.Connection, write.RecordType, write.RecordId, write.EntityId, "write",
+                [new MappingProblem("*", null, "write", error)], write.Payload, now));
+        }
+
+        if (mapping is not null && set.Link(write.EntityId, mapping) is { } link)
+        {
+            link.Outstanding = 0;
+            link.Pending.Clear();
+            if (link.RecordId is null)
+            {
+                set.Unlink(link); // the record was never created; a later change or reconciliation creates it again
+                return;
+            }
+
+            link.SyncedAt = now;
+            set.Touch(link);
+        }
+    }
+
+    /// <summary>Resolves a conflict with <paramref name="value"/>: the entity takes it and every system is brought to it.</summary>
+    public bool Resolve(SyncWorkingSet set, SyncConflict conflict, JsonNode? value, string by, DateTimeOffset now)
+    {
+        var entity = set.Entity(conflict.EntityId);
+        var field = definition.Field(conflict.Field);
+        if (entity is null || field is null)
+        {
+            return false;
+        }
+
+        entity.Fields[conflict.Field] = FieldValues.Coerce(field, value).Value;
+        entity.Origins[conflict.Field] = new FieldOrigin("manual:" + by, now);
+        entity.Version++;
+        entity.UpdatedAt = now;
+        set.Touch(entity);
+        set.SetConflict(conflict with { Open = false, Resolution = value?.DeepClone(), ResolvedBy = by, ResolvedAt = now });
+        PlanWrites(set, entity, now);
+        return true;
+    }
+
+    private IngestOutcome Delete(SyncWorkingSet set, Mapping from, LinkState link, DateTimeOffset now)
+    {
+        var policy = definition.Policy.Deletes;
+        if (policy == DeletePolicy.Ignore)
+        {
+            return IngestOutcome.Ignored;
+        }
+
+        set.Unlink(link);
+        if (set.Entity(link.EntityId) is not { } entity)
+        {
+            return IngestOutcome.Deleted;
+        }
+
+        entity.Deleted = true;
+        entity.Version++;
+        entity.UpdatedAt = now;
+        set.Touch(entity);
+        if (policy == DeletePolicy.Propagate)
+        {
+            foreach (var mapping in definition.Mappings.Where(m => m.Writes && m != from))
+            {
+                if (set.Link(entity.Id, mapping) is { RecordId: { } recordId } other)
+                {
+                    other.Outstanding++;
+                    set.Touch(other);
+                    set.Commit.NewWrites.Add(new SyncWrite(0, definition.Name, entity.Id, mapping.Connection, mapping.RecordType, WriteOperation.Delete,
+                        recordId, new JsonObject(), new JsonObject(), 0, now, null));
+                }
+            }
+        }
+
+        return IngestOutcome.Deleted;
+    }
+
+    /// <summary>Finds the entity an unlinked record belongs to: Isthmus's own create coming back, or an identity match.</summary>
+    private static (EntityState?, LinkState?) Attach(SyncWorkingSet set, Mapping from, SourceRecord record, Dictionary<string, JsonNode?> values, DateTimeOffset now)
+    {
+        foreach (var creating in set.Creating(from))
+        {
+            if (creating.Pending.Count > 0 && creating.Pending.All(p => !values.TryGetValue(p.Key, out var v) || FieldValues.Same(v, p.Value)))
+            {
+                creating.RecordId = record.Id;
+                set.Touch(creating);
+                return (set.Entity(creating.EntityId), creating);
+            }
+        }
+
+        foreach (var key in set.MatchKeys(values))
+        {
+            if (set.Match(key) is { } id && set.Entity(id) is { Deleted: false } entity && set.Link(id, from) is null)
+            {
+                return (entity, set.AddLink(entity, from, "match", now));
+            }
+        }
+
+        return (null, null);
+    }
+
+    private List<MappingProblem> Validate(Dictionary<string, JsonNode?> fields, bool created)
+    {
+        var problems = new List<MappingProblem>();
+        foreach (var field in definition.Fields.Where(f => f.Required))
+        {
+            if (fields.GetValueOrDefault(field.Name) is null && (created || fields.ContainsKey(field.Name)))
+            {
+                problems.Add(new MappingProblem(field.Name, null, "required", $"{definition.Name}.{field.Name} is required"));
+            }
+        }
+
+        if (definition.Rules.Count == 0 || problems.Count > 0)
+        {
+            return problems;
+        }
+
+        var json = new JsonObject();
+        foreach (var (name, value) in fields)
+        {
+            json[name] = value?.DeepClone();
+        }
+
+        using var scope = expressions.CreateScope(new ExpressionInput(new JsonObject(), ReadOnlyMemory<byte>.Empty, DateTimeOffset.UnixEpoch));
+        scope.SetVariable("entity", json);
+        foreach (var rule in definition.Rules)
+        {
+            bool ok;
+            string message = rule.Message;
+            try
+            {
+                ok = scope.Test(rule.Check);
+            }
+            catch (ExpressionException e)
+            {
+                ok = false;
+                message = e.Message;
+            }
+
+            if (!ok)
+            {
+                var field = rule.Field ?? "*";
+                problems.Add(new MappingProblem(field, rule.Field is null ? null : RecordMapper.Show(fields.GetValueOrDefault(rule.Field)), $"rule {rule.Name}", message));
+            }
+        }
+
+        return problems;
+    }
+
+    private void Reject(SyncWorkingSet set, Mapping from, SourceRecord record, string? entityId, List<MappingProblem> problems, DateTimeOffset now) =>
+        set.Commit.NewErrors.Add(new SyncError(0, definition.Name, from.Connection, from.RecordType, record.Id, entityId, "in", problems, record.Fields, now));
+
+    private static bool IsStale(LinkState link, SourceRecord record)
+    {
+        if (record.Version is { } v && link.RecordVersion is { } seen
+            && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var a)
+            && long.TryParse(seen, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b))
+        {
+            return a < b;
+        }
+
+        return record.UpdatedAt is { } at && link.RecordUpdatedAt is { } last && at < last;
+    }
+
+    private static bool Newer(DateTimeOffset at, string source, FieldOrigin origin) =>
+        at != origin.At ? at > origin.At : string.CompareOrdinal(source, origin.Source) > 0;
+
+    private static void Finished(LinkState link, DateTimeOffset now)
+    {
+        link.Outstanding = Math.Max(0, link.Outstanding - 1);
+        if (link.Outstanding == 0)
+        {
+            link.Pending.Clear();
+        }
+
+        link.SyncedAt = now;
+    }
+
+    private Mapping? MappingOf(SyncWrite write) =>
+        definition.Mappings.FirstOrDefault(m => m.Connection == write.Connection && m.RecordType == write.RecordType);
+
+    private (string?, MappingProblem?) CreateId(Expression createId, JsonObject entity, DateTimeOffset now)
+    {
+        using var scope = expressions.CreateScope(new ExpressionInput(new JsonObject(), ReadOnlyMemory<byte>.Empty, now));
+        scope.SetVariable("entity", entity);
+        try
+        {
+            var id = RecordMapper.Show(scope.Evaluate(createId));
+            return string.IsNullOrEmpty(id) ? (null, new MappingProblem("*", null, "createId", "createId gave no id")) : (id, null);
+        }
+        catch (ExpressionException e)
+        {
+            return (null, new MappingProblem("*", null, "createId", e.Message));
+        }
+    }
+}

@@ -1,0 +1,210 @@
+using System.Text.Json.Nodes;
+using Isthmus.Mappings;
+using Isthmus.Model;
+using Isthmus.Storage;
+
+namespace Isthmus.Sync;
+
+/// <summary>
+/// The entities, links and conflicts one sync step may touch, loaded up front in a few queries and committed
+/// together afterwards. Only the entity's lane uses it, so it needs no locks.
+/// </summary>
+internal sealed class SyncWorkingSet(EntityDefinition definition)
+{
+    private readonly Dictionary<string, EntityState> _entities = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string, string), LinkState> _links = new();
+    private readonly Dictionary<(string, string, string), LinkState> _byRecord = new();
+    private readonly Dictionary<string, string> _matches = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string), List<LinkState>> _creating = new();
+    private readonly Dictionary<(string, string), SyncConflict> _conflicts = new();
+    private readonly HashSet<string> _dirtyEntities = new(StringComparer.Ordinal);
+    private readonly HashSet<LinkState> _dirtyLinks = [];
+    private readonly List<LinkState> _unlinks = [];
+    private readonly HashSet<(string, string)> _dirtyConflicts = [];
+
+    public EntityDefinition Definition { get; } = definition;
+
+    public SyncCommit Commit { get; } = new();
+
+    /// <summary>Loads what records of <paramref name="mapping"/> with these ids and identity keys can touch.</summary>
+    public async Task LoadAsync(ISyncStore store, Mapping mapping, IReadOnlyCollection<string> recordIds, IReadOnlyCollection<string> matchKeys,
+        CancellationToken cancellationToken)
+    {
+        var entityIds = new HashSet<string>(StringComparer.Ordinal);
+        if (recordIds.Count > 0)
+        {
+            foreach (var link in await store.LinksByRecordAsync(Definition.Name, mapping.Connection, mapping.RecordType, recordIds, cancellationToken).ConfigureAwait(false))
+            {
+                entityIds.Add(link.EntityId);
+            }
+        }
+
+        if (matchKeys.Count > 0)
+        {
+            foreach (var (key, id) in await store.MatchAsync(Definition.Name, matchKeys, cancellationToken).ConfigureAwait(false))
+            {
+                _matches[key] = id;
+                entityIds.Add(id);
+            }
+        }
+
+        var creating = await store.CreatingLinksAsync(Definition.Name, mapping.Connection, mapping.RecordType, cancellationToken).ConfigureAwait(false);
+        entityIds.UnionWith(creating.Select(l => l.EntityId));
+        await LoadEntitiesAsync(store, entityIds, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Loads entities with all their links and open conflicts.</summary>
+    public async Task LoadEntitiesAsync(ISyncStore store, IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        var missing = ids.Where(id => !_entities.ContainsKey(id)).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var entity in await store.EntitiesAsync(Definition.Name, missing, cancellationToken).ConfigureAwait(false))
+        {
+            _entities[entity.Id] = entity;
+        }
+
+        foreach (var link in await store.LinksOfAsync(Definition.Name, missing, cancellationToken).ConfigureAwait(false))
+        {
+            Track(link);
+        }
+
+        foreach (var conflict in await store.OpenConflictsAsync(Definition.Name, missing, cancellationToken).ConfigureAwait(false))
+        {
+            _conflicts[(conflict.EntityId, conflict.Field)] = conflict;
+        }
+    }
+
+    public EntityState? Entity(string id) => _entities.GetValueOrDefault(id);
+
+    public EntityState NewEntity(DateTimeOffset now)
+    {
+        var entity = new EntityState(Definition.Name, Guid.CreateVersion7(now).ToString("N")) { UpdatedAt = now };
+        _entities[entity.Id] = entity;
+        _dirtyEntities.Add(entity.Id);
+        return entity;
+    }
+
+    public void Touch(EntityState entity) => _dirtyEntities.Add(entity.Id);
+
+    public LinkState? Link(string entityId, Mapping mapping) => _links.GetValueOrDefault((entityId, mapping.Connection, mapping.RecordType));
+
+    public LinkState? LinkOfRecord(Mapping mapping, string recordId) => _byRecord.GetValueOrDefault((mapping.Connection, mapping.RecordType, recordId));
+
+    public IEnumerable<LinkState> Creating(Mapping mapping) =>
+        _creating.TryGetValue((mapping.Connection, mapping.RecordType), out var list) ? list.Where(l => l.RecordId is null) : [];
+
+    public string? Match(string key) => _matches.GetValueOrDefault(key);
+
+    public LinkState AddLink(EntityState entity, Mapping mapping, string source, DateTimeOffset now)
+    {
+        var link = new LinkState(Definition.Name, entity.Id, mapping.Connection, mapping.RecordType) { Source = source, LinkedAt = now, SyncedAt = now };
+        Track(link);
+        Touch(link);
+        return link;
+    }
+
+    /// <summary>Records a link change; keeps the by-record index current when its record id was just learned.</summary>
+    public void Touch(LinkState link)
+    {
+        if (link.RecordId is { } recordId)
+        {
+            _byRecord[(link.Connection, link.RecordType, recordId)] = link;
+        }
+
+        _dirtyLinks.Add(link);
+    }
+
+    public void Unlink(LinkState link)
+    {
+        _links.Remove((link.EntityId, link.Connection, link.RecordType));
+        if (link.RecordId is { } recordId)
+        {
+            _byRecord.Remove((link.Connection, link.RecordType, recordId));
+        }
+
+        _dirtyLinks.Remove(link);
+        _unlinks.Add(link);
+    }
+
+    public SyncConflict? Conflict(string entityId, string field) => _conflicts.GetValueOrDefault((entityId, field));
+
+    public void SetConflict(SyncConflict conflict)
+    {
+        _conflicts[(conflict.EntityId, conflict.Field)] = conflict;
+        _dirtyConflicts.Add((conflict.EntityId, conflict.Field));
+    }
+
+    /// <summary>Identity-match keys of <paramref name="values"/>: one per rule whose fields all have a value.</summary>
+    public IEnumerable<string> MatchKeys(IReadOnlyDictionary<string, JsonNode?> values)
+    {
+        for (var i = 0; i < Definition.Match.Count; i++)
+        {
+            var parts = new List<string>();
+            foreach (var field in Definition.Match[i])
+            {
+                var text = RecordMapper.Show(values.GetValueOrDefault(field));
+                if (string.IsNullOrWhiteSpace(text))
+                {
+                    parts.Clear();
+                    break;
+                }
+
+                parts.Add(Normalizers.Apply(Normalizers.ForMatching, text));
+            }
+
+            if (parts.Count > 0)
+            {
+                yield return i + ":" + string.Join('\u001f', parts);
+            }
+        }
+    }
+
+    /// <summary>Moves the changes into <see cref="Commit"/>.</summary>
+    public SyncCommit Seal()
+    {
+        foreach (var id in _dirtyEntities)
+        {
+            var entity = _entities[id];
+            var keys = entity.Deleted ? [] : MatchKeys(entity.Fields).ToList();
+            foreach (var key in keys)
+            {
+                _matches.TryAdd(key, entity.Id);
+            }
+
+            Commit.Entities.Add((entity, keys));
+        }
+
+        Commit.Links.AddRange(_dirtyLinks);
+        Commit.Unlinks.AddRange(_unlinks);
+        foreach (var key in _dirtyConflicts)
+        {
+            var conflict = _conflicts[key];
+            (conflict.Id == 0 ? Commit.NewConflicts : Commit.UpdatedConflicts).Add(conflict);
+        }
+
+        return Commit;
+    }
+
+    private void Track(LinkState link)
+    {
+        _links[(link.EntityId, link.Connection, link.RecordType)] = link;
+        if (link.RecordId is { } recordId)
+        {
+            _byRecord[(link.Connection, link.RecordType, recordId)] = link;
+        }
+        else
+        {
+            var key = (link.Connection, link.RecordType);
+            if (!_creating.TryGetValue(key, out var list))
+            {
+                _creating[key] = list = [];
+            }
+
+            list.Add(link);
+        }
+    }
+}

@@ -1,0 +1,322 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Isthmus.Mappings;
+using Isthmus.Sync;
+using Microsoft.Data.Sqlite;
+
+namespace Isthmus.Storage.Sqlite;
+
+/// <summary>Two-way sync state. Id lists travel as one JSON array parameter (<c>json_each</c>), so each query stays one prepared statement.</summary>
+public sealed partial class SqliteStore : ISyncStore
+{
+    private const string LinkColumns = "entity, id, connection, record_type, record_id, record_version, record_updated_at, base, pending, outstanding, source, linked_at, synced_at";
+    private const string WriteColumns = "w.id, w.entity, w.entity_id, w.connection, w.record_type, w.op, w.record_id, w.vals, w.payload, w.attempts, w.next_at, w.last_error";
+
+    /// <summary>The sync state kept in this store.</summary>
+    public ISyncStore Sync => this;
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<LinkState>> LinksByRecordAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken) =>
+        ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND connection = $1 AND record_type = $2 AND record_id IN (SELECT value FROM json_each($3))",
+            ReadLink, cancellationToken, entity, connection, recordType, JsonSerializer.Serialize(recordIds));
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
+        ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND id IN (SELECT value FROM json_each($1))",
+            ReadLink, cancellationToken, entity, JsonSerializer.Serialize(entityIds));
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<LinkState>> CreatingLinksAsync(string entity, string connection, string recordType, CancellationToken cancellationToken) =>
+        ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND connection = $1 AND record_type = $2 AND record_id IS NULL LIMIT 10000",
+            ReadLink, cancellationToken, entity, connection, recordType);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<EntityState>> EntitiesAsync(string entity, IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        ReadAsync("SELECT entity, id, fields, origins, deleted, version, updated_at FROM sync_entities WHERE entity = $0 AND id IN (SELECT value FROM json_each($1))",
+            ReadEntity, cancellationToken, entity, JsonSerializer.Serialize(ids));
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyDictionary<string, string>> MatchAsync(string entity, IReadOnlyCollection<string> keys, CancellationToken cancellationToken) =>
+        (await ReadAsync("SELECT key, id FROM sync_match WHERE entity = $0 AND key IN (SELECT value FROM json_each($1))",
+            r => (r.GetString(0), r.GetString(1)), cancellationToken, entity, JsonSerializer.Serialize(keys)).ConfigureAwait(false))
+        .ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<SyncConflict>> OpenConflictsAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
+        ReadAsync($"SELECT {ConflictColumns} FROM sync_conflicts WHERE open = 1 AND entity = $0 AND entity_id IN (SELECT value FROM json_each($1))",
+            ReadConflict, cancellationToken, entity, JsonSerializer.Serialize(entityIds));
+
+    /// <inheritdoc/>
+    public async Task<string?> CursorAsync(string entity, string connection, string recordType, CancellationToken cancellationToken) =>
+        (await ReadAsync("SELECT cursor FROM sync_cursors WHERE entity = $0 AND connection = $1 AND record_type = $2",
+            r => r.IsDBNull(0) ? null : r.GetString(0), cancellationToken, entity, connection, recordType).ConfigureAwait(false)) is [var first, ..] ? first : null;
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        // Only the oldest write of each link is due: later ones wait, so a record receives its writes in order.
+        ReadAsync(
+            $"""
+            SELECT {WriteColumns}, l.record_id, l.record_version FROM sync_writes w
+            LEFT JOIN sync_links l ON l.entity = w.entity AND l.id = w.entity_id AND l.connection = w.connection AND l.record_type = w.record_type
+            WHERE w.connection = $0 AND w.next_at <= $1
+              AND w.id = (SELECT MIN(o.id) FROM sync_writes o WHERE o.entity = w.entity AND o.entity_id = w.entity_id AND o.connection = w.connection AND o.record_type = w.record_type)
+            ORDER BY w.id LIMIT $2
+            """,
+            r => ReadWrite(r) with { RecordId = r.IsDBNull(12) ? (r.IsDBNull(6) ? null : r.GetString(6)) : r.GetString(12) },
+            cancellationToken, connection, Ms(now), limit);
+
+    /// <inheritdoc/>
+    public Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(commit);
+        if (commit.IsEmpty)
+        {
+            return Task.CompletedTask;
+        }
+
+        return WriteAsync(session =>
+        {
+            foreach (var (entity, keys) in commit.Entities)
+            {
+                session.Execute(
+                    "INSERT OR REPLACE INTO sync_entities (entity, id, fields, origins, deleted, version, updated_at) VALUES ($0, $1, $2, $3, $4, $5, $6)",
+                    entity.Entity, entity.Id, Json(entity.Fields), Origins(entity), entity.Deleted ? 1 : 0, entity.Version, Ms(entity.UpdatedAt));
+                session.Execute("DELETE FROM sync_match WHERE entity = $0 AND id = $1", entity.Entity, entity.Id);
+                foreach (var key in keys)
+                {
+                    session.Execute("INSERT OR IGNORE INTO sync_match (entity, key, id) VALUES ($0, $1, $2)", entity.Entity, key, entity.Id);
+                }
+            }
+
+            foreach (var link in commit.Unlinks)
+            {
+                session.Execute("DELETE FROM sync_links WHERE entity = $0 AND id = $1 AND connection = $2 AND record_type = $3",
+                    link.Entity, link.EntityId, link.Connection, link.RecordType);
+            }
+
+            foreach (var link in commit.Links)
+            {
+                session.Execute(
+                    $"INSERT OR REPLACE INTO sync_links ({LinkColumns}) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    link.Entity, link.EntityId, link.Connection, link.RecordType, link.RecordId, link.RecordVersion,
+                    link.RecordUpdatedAt is { } u ? Ms(u) : null, Json(link.Base), Json(link.Pending), link.Outstanding, link.Source, Ms(link.LinkedAt), Ms(link.SyncedAt));
+            }
+
+            // Cleared first: writes planned in this same step replace the ones they supersede.
+            foreach (var (entity, id, connection, recordType) in commit.ClearedWrites)
+            {
+                session.Execute("DELETE FROM sync_writes WHERE entity = $0 AND entity_id = $1 AND connection = $2 AND record_type = $3", entity, id, connection, recordType);
+            }
+
+            foreach (var id in commit.RemovedWrites)
+            {
+                session.Execute("DELETE FROM sync_writes WHERE id = $0", id);
+            }
+
+            foreach (var w in commit.NewWrites)
+            {
+                session.Execute(
+                    "INSERT INTO sync_writes (entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, created_at) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 0, $8, $8)",
+                    w.Entity, w.EntityId, w.Connection, w.RecordType, (int)w.Operation, w.RecordId, w.Values.ToJsonString(), w.Payload.ToJsonString(), Ms(w.NextAt));
+            }
+
+            foreach (var w in commit.RescheduledWrites)
+            {
+                session.Execute("UPDATE sync_writes SET attempts = $1, next_at = $2, last_error = $3 WHERE id = $0", w.Id, w.Attempts, Ms(w.NextAt), w.LastError);
+            }
+
+            foreach (var c in commit.NewConflicts)
+            {
+                session.Execute(
+                    "INSERT INTO sync_conflicts (entity, entity_id, field, candidates, open, resolution, resolved_by, created_at, resolved_at) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, $8)",
+                    c.Entity, c.EntityId, c.Field, JsonSerializer.Serialize(c.Candidates, SyncJson.Options), c.Open ? 1 : 0, c.Resolution?.ToJsonString(), c.ResolvedBy,
+                    Ms(c.CreatedAt), c.ResolvedAt is { } r ? Ms(r) : null);
+            }
+
+            foreach (var c in commit.UpdatedConflicts)
+            {
+                session.Execute("UPDATE sync_conflicts SET candidates = $1, open = $2, resolution = $3, resolved_by = $4, resolved_at = $5 WHERE id = $0",
+                    c.Id, JsonSerializer.Serialize(c.Candidates, SyncJson.Options), c.Open ? 1 : 0, c.Resolution?.ToJsonString(), c.ResolvedBy, c.ResolvedAt is { } r ? Ms(r) : null);
+            }
+
+            foreach (var e in commit.NewErrors)
+            {
+                session.Execute(
+                    "INSERT INTO sync_errors (entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 1, $8)",
+                    e.Entity, e.Connection, e.RecordType, e.RecordId, e.EntityId, e.Kind, JsonSerializer.Serialize(e.Problems, SyncJson.Options), e.Record?.ToJsonString(), Ms(e.CreatedAt));
+            }
+
+            foreach (var id in commit.ClosedErrors)
+            {
+                session.Execute("UPDATE sync_errors SET open = 0 WHERE id = $0", id);
+            }
+
+            if (commit.Cursor is { } cursor)
+            {
+                session.Execute("INSERT OR REPLACE INTO sync_cursors (entity, connection, record_type, cursor, updated_at) VALUES ($0, $1, $2, $3, $4)",
+                    cursor.Entity, cursor.Connection, cursor.RecordType, cursor.Cursor, Ms(DateTimeOffset.UtcNow));
+            }
+
+            return true;
+        });
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<EntityState>> EntityPageAsync(string entity, string? afterId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync("SELECT entity, id, fields, origins, deleted, version, updated_at FROM sync_entities WHERE entity = $0 AND id > $1 ORDER BY id LIMIT $2",
+            ReadEntity, cancellationToken, entity, afterId ?? "", limit);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<LinkState>> LinkPageAsync(string entity, string connection, string recordType, string? afterEntityId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND connection = $1 AND record_type = $2 AND id > $3 ORDER BY id LIMIT $4",
+            ReadLink, cancellationToken, entity, connection, recordType, afterEntityId ?? "", limit);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<SyncConflict>> ConflictsAsync(bool openOnly, int limit, CancellationToken cancellationToken) =>
+        ReadAsync($"SELECT {ConflictColumns} FROM sync_conflicts {(openOnly ? "WHERE open = 1" : "")} ORDER BY id DESC LIMIT $0", ReadConflict, cancellationToken, limit);
+
+    /// <inheritdoc/>
+    public async Task<SyncConflict?> ConflictAsync(long id, CancellationToken cancellationToken) =>
+        (await ReadAsync($"SELECT {ConflictColumns} FROM sync_conflicts WHERE id = $0", ReadConflict, cancellationToken, id).ConfigureAwait(false)) is [var first, ..] ? first : null;
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<SyncError>> ErrorsAsync(bool openOnly, int limit, CancellationToken cancellationToken) =>
+        ReadAsync($"SELECT {ErrorColumns} FROM sync_errors {(openOnly ? "WHERE open = 1" : "")} ORDER BY id DESC LIMIT $0", ReadError, cancellationToken, limit);
+
+    /// <inheritdoc/>
+    public async Task<SyncError?> ErrorAsync(long id, CancellationToken cancellationToken) =>
+        (await ReadAsync($"SELECT {ErrorColumns} FROM sync_errors WHERE id = $0", ReadError, cancellationToken, id).ConfigureAwait(false)) is [var first, ..] ? first : null;
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellationToken)
+    {
+        var rows = await ReadAsync(
+            """
+            SELECT 'entities.' || entity, COUNT(*) FROM sync_entities WHERE deleted = 0 GROUP BY entity
+            UNION ALL SELECT 'links.' || connection, COUNT(*) FROM sync_links GROUP BY connection
+            UNION ALL SELECT 'writes.pending', COUNT(*) FROM sync_writes
+            UNION ALL SELECT 'conflicts.open', COUNT(*) FROM sync_conflicts WHERE open = 1
+            UNION ALL SELECT 'errors.open', COUNT(*) FROM sync_errors WHERE open = 1
+            """, r => (r.GetString(0), r.GetInt64(1)), cancellationToken).ConfigureAwait(false);
+        return rows.ToDictionary(x => x.Item1, x => x.Item2, StringComparer.Ordinal);
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<(string Entity, string Connection, string RecordType, string? Cursor, DateTimeOffset UpdatedAt)>> CursorsAsync(CancellationToken cancellationToken) =>
+        ReadAsync("SELECT entity, connection, record_type, cursor, updated_at FROM sync_cursors ORDER BY entity, connection",
+            r => (r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), FromMs(r.GetInt64(4))), cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<long> SaveReconciliationAsync(string entity, bool dryRun, DateTimeOffset startedAt, DateTimeOffset finishedAt, string report, CancellationToken cancellationToken) =>
+        WriteAsync(s => (long)s.Scalar("INSERT INTO reconciliations (entity, dry_run, started_at, finished_at, report) VALUES ($0, $1, $2, $3, $4) RETURNING id",
+            entity, dryRun ? 1 : 0, Ms(startedAt), Ms(finishedAt), report)!);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<ReconciliationRecord>> ReconciliationsAsync(int limit, CancellationToken cancellationToken) =>
+        ReadAsync("SELECT id, entity, dry_run, started_at, finished_at, report FROM reconciliations ORDER BY id DESC LIMIT $0",
+            r => new ReconciliationRecord(r.GetInt64(0), r.GetString(1), r.GetInt32(2) == 1, FromMs(r.GetInt64(3)), FromMs(r.GetInt64(4)), r.GetString(5)), cancellationToken, limit);
+
+    private const string ConflictColumns = "id, entity, entity_id, field, candidates, open, resolution, resolved_by, created_at, resolved_at";
+    private const string ErrorColumns = "id, entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at";
+
+    private async Task<IReadOnlyList<T>> ReadAsync<T>(string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params object?[] args)
+    {
+        await using var connection = OpenReader();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        for (var i = 0; i < args.Length; i++)
+        {
+            command.Parameters.AddWithValue("$" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), args[i] ?? DBNull.Value);
+        }
+
+        var list = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(read(reader));
+        }
+
+        return list;
+    }
+
+    private static string Json(Dictionary<string, JsonNode?> values)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in values)
+        {
+            o[k] = v?.DeepClone();
+        }
+
+        return o.ToJsonString();
+    }
+
+    private static Dictionary<string, JsonNode?> Values(string json)
+    {
+        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        foreach (var (k, v) in JsonNode.Parse(json)!.AsObject())
+        {
+            values[k] = v?.DeepClone();
+        }
+
+        return values;
+    }
+
+    private static string Origins(EntityState entity)
+    {
+        var o = new JsonObject();
+        foreach (var (field, origin) in entity.Origins)
+        {
+            o[field] = new JsonObject { ["s"] = origin.Source, ["at"] = Ms(origin.At) };
+        }
+
+        return o.ToJsonString();
+    }
+
+    private static EntityState ReadEntity(SqliteDataReader r)
+    {
+        var entity = new EntityState(r.GetString(0), r.GetString(1))
+        {
+            Fields = Values(r.GetString(2)),
+            Deleted = r.GetInt32(4) == 1,
+            Version = r.GetInt64(5),
+            UpdatedAt = FromMs(r.GetInt64(6)),
+        };
+        foreach (var (field, origin) in JsonNode.Parse(r.GetString(3))!.AsObject())
+        {
+            entity.Origins[field] = new FieldOrigin((string)origin!["s"]!, FromMs((long)origin["at"]!));
+        }
+
+        return entity;
+    }
+
+    private static LinkState ReadLink(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3))
+    {
+        RecordId = r.IsDBNull(4) ? null : r.GetString(4),
+        RecordVersion = r.IsDBNull(5) ? null : r.GetString(5),
+        RecordUpdatedAt = r.IsDBNull(6) ? null : FromMs(r.GetInt64(6)),
+        Base = Values(r.GetString(7)),
+        Pending = Values(r.GetString(8)),
+        Outstanding = r.GetInt32(9),
+        Source = r.GetString(10),
+        LinkedAt = FromMs(r.GetInt64(11)),
+        SyncedAt = FromMs(r.GetInt64(12)),
+    };
+
+    private static SyncWrite ReadWrite(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), (WriteOperation)r.GetInt32(5),
+        r.IsDBNull(6) ? null : r.GetString(6), JsonNode.Parse(r.GetString(7))!.AsObject(), JsonNode.Parse(r.GetString(8))!.AsObject(),
+        r.GetInt32(9), FromMs(r.GetInt64(10)), r.IsDBNull(11) ? null : r.GetString(11))
+    {
+        ExpectedVersion = r.FieldCount > 13 && !r.IsDBNull(13) ? r.GetString(13) : null,
+    };
+
+    private static SyncConflict ReadConflict(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
+        JsonSerializer.Deserialize<List<ConflictCandidate>>(r.GetString(4), SyncJson.Options)!, FromMs(r.GetInt64(8)),
+        r.GetInt32(5) == 1, r.IsDBNull(6) ? null : JsonNode.Parse(r.GetString(6)), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(9) ? null : FromMs(r.GetInt64(9)));
+
+    private static SyncError ReadError(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6),
+        JsonSerializer.Deserialize<List<MappingProblem>>(r.GetString(7), SyncJson.Options)!, r.IsDBNull(8) ? null : JsonNode.Parse(r.GetString(8))!.AsObject(),
+        FromMs(r.GetInt64(10)), r.GetInt32(9) == 1);
+}

@@ -1,0 +1,107 @@
+using Isthmus.Configuration;
+using Isthmus.Connections;
+using Isthmus.Connectors;
+using Isthmus.Mappings;
+using Isthmus.Records;
+using Isthmus.Runtime;
+using Isthmus.Storage;
+using Isthmus.Storage.Sqlite;
+using Isthmus.Sync;
+using Isthmus.Telemetry;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Isthmus.Core.Tests.Sync;
+
+/// <summary>A sync engine over a real SQLite store and fake systems, driven step by step by the test.</summary>
+internal sealed class SyncHarness : IAsyncDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("isthmus-sync-").FullName;
+    private readonly SqliteStore _store;
+    private readonly IsthmusMetrics _metrics = new(TimeProvider.System);
+
+    private SyncHarness(string yaml, IReadOnlyDictionary<string, FakeRecordSystem> systems)
+    {
+        Systems = systems;
+        var load = ConfigurationLoader.LoadText(yaml, "isthmus.yaml", _directory);
+        Assert.True(load.Succeeded, string.Join("\n", load.Errors));
+        var errors = new List<ConfigError>();
+        var connectors = ConnectorSet.Build(load.Config!.Connections, [new FakeRecordFactory(systems)],
+            new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance), errors)!;
+        Active = new ActiveConfiguration(load.Config, connectors, new Dictionary<string, bool>());
+        _store = new SqliteStore(Path.Combine(_directory, "isthmus.db"), "normal");
+        Engine = new SyncEngine(_store, () => Active, _metrics, TimeProvider.System, NullLoggerFactory.Instance);
+    }
+
+    public IReadOnlyDictionary<string, FakeRecordSystem> Systems { get; }
+
+    public ActiveConfiguration Active { get; }
+
+    public SyncEngine Engine { get; }
+
+    public ISyncStore Store => _store;
+
+    public static async Task<SyncHarness> StartAsync(string yaml, params string[] systems)
+    {
+        var harness = new SyncHarness(yaml, systems.ToDictionary(s => s, s => new FakeRecordSystem(s)));
+        await harness._store.InitializeAsync(CancellationToken.None);
+        return harness;
+    }
+
+    public Mapping Mapping(string entity, string connection) => Active.Config.Model.Entity(entity)!.Mappings.Single(m => m.Connection == connection);
+
+    /// <summary>Delivers the notifications of <paramref name="connection"/> that are waiting.</summary>
+    public async Task DeliverAsync(string entity, string connection, Func<SourceRecord, int>? copies = null)
+    {
+        var system = Systems[connection];
+        var pending = system.Notifications.ToList();
+        system.Notifications.Clear();
+        foreach (var record in pending)
+        {
+            for (var i = 0; i < (copies?.Invoke(record) ?? 1); i++)
+            {
+                await Engine.IngestAsync(Mapping(entity, connection), [record], null, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Sends every due write, repeatedly, until none is left (writers are not started; the test drives them).</summary>
+    public async Task<int> FlushWritesAsync()
+    {
+        var total = 0;
+        for (var round = 0; round < 100; round++)
+        {
+            var any = false;
+            foreach (var connection in Systems.Keys)
+            {
+                var due = await _store.DueWritesAsync(connection, DateTimeOffset.UtcNow.AddYears(10), 1000, CancellationToken.None);
+                if (due.Count > 0)
+                {
+                    any = true;
+                    total += due.Count;
+                    await Engine.SendForTestsAsync(connection, due, CancellationToken.None);
+                }
+            }
+
+            if (!any)
+            {
+                return total;
+            }
+        }
+
+        throw new InvalidOperationException("writes did not settle after 100 rounds: an echo loop?");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Engine.DisposeAsync();
+        await _store.DisposeAsync();
+        _metrics.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
