@@ -24,7 +24,7 @@ internal sealed class DingTalkAttendance(DingTalkAttendanceSettings settings, Di
     /// <summary>At most this many calls per page, so an empty stretch (days off, many users) still answers soon; <c>More</c> says go on.</summary>
     private const int MaxCallsPerPage = 20;
 
-    private const string DayTime = "yyyy-MM-dd 00:00:00";
+    private const string Day = "yyyy-MM-dd";
 
     private (DateOnly From, DateOnly To, IReadOnlyList<string> Users)? _listed;
 
@@ -86,8 +86,9 @@ internal sealed class DingTalkAttendance(DingTalkAttendanceSettings settings, Di
     {
         var response = await api.LegacyAsync("attendance/list", new
         {
-            workDateFrom = from.ToString(DayTime, CultureInfo.InvariantCulture),
-            workDateTo = to.ToString(DayTime, CultureInfo.InvariantCulture),
+            // DingTalk takes whole days in "yyyy-MM-dd HH:mm:ss"; both ends are inclusive.
+            workDateFrom = from.ToString(Day, CultureInfo.InvariantCulture) + " 00:00:00",
+            workDateTo = to.ToString(Day, CultureInfo.InvariantCulture) + " 00:00:00",
             userIdList = users,
             offset,
             limit,
@@ -118,7 +119,7 @@ internal sealed class DingTalkAttendance(DingTalkAttendanceSettings settings, Di
 
         if (Milliseconds(fields["workDate"]) is { } workDate)
         {
-            fields["workDay"] = settings.Day(workDate).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            fields["workDay"] = settings.Day(workDate).ToString(Day, CultureInfo.InvariantCulture);
         }
 
         return new SourceRecord(id, fields, UpdatedAt: Milliseconds(fields["userCheckTime"]));
