@@ -33,7 +33,7 @@ internal sealed class DingTalkAttendance(DingTalkAttendanceSettings settings, Di
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         var today = settings.Day(time.GetUtcNow());
         var (pass, idle) = cursorText is null ? (null, null) : AttendanceCursor.Parse(cursorText);
-        var from = pass?.From ?? (idle is { } day ? Min(day.AddDays(-settings.LookBack), today) : settings.Since ?? today.AddDays(-settings.LookBack));
+        var from = pass?.From ?? Min(idle is { } day ? day.AddDays(-settings.LookBack) : settings.Since ?? today.AddDays(-settings.LookBack), today);
         var to = pass?.To ?? today;
         var users = await UsersAsync(from, to, cancellationToken).ConfigureAwait(false);
         var hash = AttendanceCursor.Hash(users);
