@@ -7,10 +7,10 @@ namespace Isthmus.Connectors.DingTalk;
 
 /// <summary>
 /// A DingTalk app (企业内部应用) with its robot: receives event-subscription pushes, card callbacks and robot
-/// messages at <c>/hooks/{connection}</c>, and performs the chat actions through the v1.0 API, the legacy API
-/// (user lookup) and custom group robots. See docs/connectors/dingtalk.md.
+/// messages at <c>/hooks/{connection}</c>, performs the chat actions through the v1.0 API, the legacy API
+/// (user lookup) and custom group robots, and serves attendance results as read-only records. See docs/connectors/dingtalk.md.
 /// </summary>
-internal sealed class DingTalkConnector : IInboundConnector, IOutboundConnector
+internal sealed partial class DingTalkConnector : IInboundConnector, IOutboundConnector
 {
     private static readonly string[] ActionNames =
         [ChatActions.SendText, ChatActions.SendMarkdown, ChatActions.SendCard, ChatActions.UpdateCard, ChatActions.CreateTodo];
@@ -26,6 +26,7 @@ internal sealed class DingTalkConnector : IInboundConnector, IOutboundConnector
         Api = new DingTalkApi(settings, context.Time, handler);
         _inbound = new DingTalkInbound(settings, new DingTalkCallbackCrypto(settings.CallbackToken, settings.AesKey, settings.OwnerKey), context.Time);
         _recipients = new RecipientResolver(connection, context.Identities, LookupAsync);
+        _attendance = settings.Attendance is { } attendance ? new DingTalkAttendance(attendance, Api, context.Time) : null;
     }
 
     public string Connection { get; }

@@ -26,6 +26,9 @@ internal sealed record DingTalkSettings(
     public const string DefaultApiBaseUrl = "https://api.dingtalk.com";
     public const string DefaultOapiBaseUrl = "https://oapi.dingtalk.com";
 
+    /// <summary>Whose attendance the record type <c>attendance</c> reads; <c>null</c> when the connection has no <c>attendance:</c> section.</summary>
+    public DingTalkAttendanceSettings? Attendance { get; init; }
+
     /// <summary>Reads every setting, reporting each problem with its location; <c>null</c> when any was reported.</summary>
     public static DingTalkSettings? Read(ConnectionSettings settings)
     {
@@ -58,6 +61,7 @@ internal sealed record DingTalkSettings(
 
         var appRate = settings.Rate("rateLimit") ?? (20, TimeSpan.FromSeconds(1));
         var bots = ReadBots(settings, oapiBase);
+        var attendance = DingTalkAttendanceSettings.Read(settings);
         if (settings.HasErrors || appKey is null || appSecret is null || robotCode is null || token is null || aesKey is null
             || ownerKey is null || apiBase is null || oapiBase is null || tolerance is null || timeout is null || bots is null)
         {
@@ -65,7 +69,7 @@ internal sealed record DingTalkSettings(
         }
 
         return new DingTalkSettings(appKey, appSecret, robotCode, token, aesKey, ownerKey, apiBase, oapiBase, template, routeKey,
-            tolerance.Value, timeout.Value, appRate, bots);
+            tolerance.Value, timeout.Value, appRate, bots) { Attendance = attendance };
     }
 
     private static Dictionary<string, DingTalkBot>? ReadBots(ConnectionSettings settings, Uri? oapiBase)

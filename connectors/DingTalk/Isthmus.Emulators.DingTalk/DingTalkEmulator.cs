@@ -18,7 +18,7 @@ namespace Isthmus.Emulators.DingTalk;
 /// Forbidden.AccessDenied.QpsLimitForAppkeyAndApi; errcode 130101), unknown users with theirs (60121, invalidStaffIdList).
 /// Every secret here is a fixed test value.
 /// </summary>
-public sealed class DingTalkEmulator : PlatformEmulator
+public sealed partial class DingTalkEmulator : PlatformEmulator
 {
     /// <summary>The emulated app's appKey (also its robotCode and the owner key of its event subscription).</summary>
     public const string AppKey = "dingemulatorappkey";
@@ -220,6 +220,7 @@ public sealed class DingTalkEmulator : PlatformEmulator
                 ? Results.Json(new { errcode = 0, errmsg = "ok", result = new { userid = user.Id, unionid = UnionId(user.Id), name = user.Name, mobile = user.Mobile, job_number = user.EmployeeId } })
                 : Results.Json(new { errcode = 60121, errmsg = "找不到该用户" })));
         app.MapPost("/robot/send", (HttpContext http, CancellationToken _) => Robot(http));
+        MapAttendance(app);
         app.MapPost("/_emulator/event", async (HttpContext http, CancellationToken ct) =>
         {
             if (await Body(http) is not { } plaintext)

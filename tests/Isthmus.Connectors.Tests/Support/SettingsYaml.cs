@@ -4,7 +4,7 @@ namespace Isthmus.Connectors.Tests.Support;
 
 /// <summary>
 /// Builds a located <see cref="SettingMap"/> from the small YAML subset connection settings use: block mappings
-/// by indentation, flow mappings (<c>{ a: b }</c>), quoted scalars and comments. Locations are 1-based, in
+/// by indentation, flow mappings (<c>{ a: b }</c>) and lists (<c>[a, b]</c>), quoted scalars and comments. Locations are 1-based, in
 /// <c>isthmus.yaml</c>, so tests can assert exactly where an error points.
 /// </summary>
 internal static class SettingsYaml
@@ -109,6 +109,27 @@ internal static class SettingsYaml
             }
         }
 
+        if (line[p] == '[')
+        {
+            p++;
+            var items = new List<SettingNode>();
+            while (true)
+            {
+                while (line[p] is ' ' or ',')
+                {
+                    p++;
+                }
+
+                if (line[p] == ']')
+                {
+                    p++;
+                    return new SettingList(items, location);
+                }
+
+                items.Add(Flow(line, ref p, lineNumber));
+            }
+        }
+
         if (line[p] is '"' or '\'')
         {
             var close = line.IndexOf(line[p], p + 1);
@@ -118,7 +139,7 @@ internal static class SettingsYaml
         }
 
         var end = p;
-        while (end < line.Length && line[end] is not (',' or '}'))
+        while (end < line.Length && line[end] is not (',' or '}' or ']'))
         {
             end++;
         }
