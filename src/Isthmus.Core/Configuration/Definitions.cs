@@ -90,18 +90,7 @@ internal sealed class Definitions
         {
             var section = new SettingsSection(map, $"codeTables.{name}", $"code table '{name}'", errors);
             section.Node("codes");
-            foreach (var item in section.List("normalize")?.Items ?? [])
-            {
-                if (item is SettingScalar { Value: { } n } && Model.Normalizers.ByName.TryGetValue(n, out var normalizer))
-                {
-                    normalize.Add(normalizer);
-                }
-                else
-                {
-                    errors.Add(new ConfigError(item.Location, $"codeTables.{name}.normalize: {SettingsSection.Describe(item)} is not a normalizer; use one of {string.Join(", ", Model.Normalizers.ByName.Keys)}"));
-                }
-            }
-
+            normalize = ModelReader.Normalize(section, errors);
             section.RejectUnknownKeys();
             map = codes;
         }

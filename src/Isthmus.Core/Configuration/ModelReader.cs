@@ -101,7 +101,7 @@ internal sealed class ModelReader(ExpressionEngine expressions, IReadOnlyDiction
 
         var item = type == FieldKind.List ? Kind(section, "of", required: false) ?? FieldKind.String : (FieldKind?)null;
         var required = section.Parse<bool>("required", false, bool.TryParse, "true or false") ?? false;
-        var normalize = Normalize(section);
+        var normalize = Normalize(section, errors);
         var label = Text(section, "label");
         var description = Text(section, "description");
         section.RejectUnknownKeys();
@@ -127,7 +127,8 @@ internal sealed class ModelReader(ExpressionEngine expressions, IReadOnlyDiction
         return (FieldKind)index;
     }
 
-    private List<Normalizer> Normalize(SettingsSection section)
+    /// <summary>Reads a <c>normalize:</c> list (of a field or of a code table).</summary>
+    internal static List<Normalizer> Normalize(SettingsSection section, List<ConfigError> errors)
     {
         var list = new List<Normalizer>();
         foreach (var item in section.List("normalize")?.Items ?? [])

@@ -145,7 +145,8 @@ public static class RecordMapper
         _ => value.ToJsonString(),
     };
 
-    private static EvaluationScope Scope(ExpressionEngine expressions, DateTimeOffset now, string name, JsonObject value)
+    /// <summary>A scope with no event, where <paramref name="name"/> (<c>record</c> or <c>entity</c>) is <paramref name="value"/>.</summary>
+    internal static EvaluationScope Scope(ExpressionEngine expressions, DateTimeOffset now, string name, JsonObject value)
     {
         var scope = expressions.CreateScope(new ExpressionInput(new JsonObject(), ReadOnlyMemory<byte>.Empty, now));
         scope.SetVariable(name, value);

@@ -79,7 +79,7 @@ public sealed partial class SyncEngine
     private SyncJob StartReading(Mapping mapping, string kind, string? cursor, bool keepCursor)
     {
         var job = Jobs.Start(kind, mapping.Entity, mapping.Connection);
-        _ = Task.Run(async () =>
+        job.Completion = Task.Run(async () =>
         {
             try
             {
@@ -140,7 +140,7 @@ public sealed partial class SyncEngine
                     if (mapping.FullSync is { } cron)
                     {
                         Due("full:" + mapping.Name, now, after => cron.GetNextOccurrence(after, TimeZoneInfo.Utc),
-                            () => Jobs.Running("full", mapping.Entity, mapping.Connection) is null ? Completion(StartReading(mapping, "full", null, false)) : Task.CompletedTask);
+                            () => Jobs.Running("full", mapping.Entity, mapping.Connection) is null ? StartReading(mapping, "full", null, false).Completion : Task.CompletedTask);
                     }
                 }
 
@@ -180,14 +180,6 @@ public sealed partial class SyncEngine
                 LogScheduledFailed(_logger, name, ex);
             }
         });
-    }
-
-    private static async Task Completion(SyncJob job)
-    {
-        while (job.Status == "running")
-        {
-            await Task.Delay(200).ConfigureAwait(false);
-        }
     }
 
     private async Task WriteLoopAsync(string connection, SemaphoreSlim signal, CancellationToken cancellationToken)
@@ -320,8 +312,7 @@ public sealed partial class SyncEngine
                         planner.Acknowledge(set, write, stored, now);
                         break;
                     case "conflict":
-                        planner.Abandon(set, write, [], null, now);
-                        set.Commit.ClearedWrites.Add((write.Entity, write.EntityId, write.Connection, write.RecordType));
+                        planner.Abandon(set, write, staleVersion: true, null, now);
                         var mapping = definition.Mappings.First(m => m.Connection == write.Connection && m.RecordType == write.RecordType);
                         if (current.GetValueOrDefault(write.Id) is { } record)
                         {
@@ -340,7 +331,7 @@ public sealed partial class SyncEngine
                         set.Commit.RescheduledWrites.Add(write with { Attempts = write.Attempts + 1, NextAt = now + delay, LastError = error!.Message });
                         break;
                     default:
-                        planner.Abandon(set, write, [], $"{write.Connection} refused the write ({outcome} after {write.Attempts + 1} attempt(s)): {error!.Message}", now);
+                        planner.Abandon(set, write, staleVersion: false, $"{write.Connection} refused the write ({outcome} after {write.Attempts + 1} attempt(s)): {error!.Message}", now);
                         break;
                 }
             }

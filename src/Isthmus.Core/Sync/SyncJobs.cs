@@ -50,6 +50,9 @@ public sealed class SyncJob
     /// <summary>What the records did.</summary>
     public IngestSummary Summary { get; private set; } = IngestSummary.Zero;
 
+    /// <summary>Completes when the job has ended (its status then says how).</summary>
+    public Task Completion { get; internal set; } = Task.CompletedTask;
+
     /// <summary>The reconciliation's report, for a reconciliation.</summary>
     public ReconciliationReport? Report { get; internal set; }
 

@@ -296,10 +296,15 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
     }
 
     /// <summary>A write will never succeed as planned: drop it (and, for a stale version, every later write planned on the same belief).</summary>
-    public void Abandon(SyncWorkingSet set, SyncWrite write, IEnumerable<long> later, string? error, DateTimeOffset now)
+    /// <param name="staleVersion">The system refused the write's expected version: the link's queued writes rest on the same stale belief.</param>
+    public void Abandon(SyncWorkingSet set, SyncWrite write, bool staleVersion, string? error, DateTimeOffset now)
     {
         set.Commit.RemovedWrites.Add(write.Id);
-        set.Commit.RemovedWrites.AddRange(later);
+        if (staleVersion)
+        {
+            set.Commit.ClearedWrites.Add((write.Entity, write.EntityId, write.Connection, write.RecordType));
+        }
+
         var mapping = MappingOf(write);
         if (error is not null)
         {
@@ -423,8 +428,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             json[name] = value?.DeepClone();
         }
 
-        using var scope = expressions.CreateScope(new ExpressionInput(new JsonObject(), ReadOnlyMemory<byte>.Empty, DateTimeOffset.UnixEpoch));
-        scope.SetVariable("entity", json);
+        using var scope = RecordMapper.Scope(expressions, DateTimeOffset.UnixEpoch, "entity", json);
         foreach (var rule in definition.Rules)
         {
             bool ok;
@@ -483,8 +487,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
     private (string?, MappingProblem?) CreateId(Expression createId, JsonObject entity, DateTimeOffset now)
     {
-        using var scope = expressions.CreateScope(new ExpressionInput(new JsonObject(), ReadOnlyMemory<byte>.Empty, now));
-        scope.SetVariable("entity", entity);
+        using var scope = RecordMapper.Scope(expressions, now, "entity", entity);
         try
         {
             var id = RecordMapper.Show(scope.Evaluate(createId));
