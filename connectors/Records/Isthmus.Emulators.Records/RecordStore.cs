@@ -10,8 +10,8 @@ internal sealed record ApiAnswer(int Status, JsonNode? Body, long? Version = nul
         new(status, new JsonObject { ["error"] = error, ["current"] = current });
 }
 
-/// <summary>A change, as webhooks announce it.</summary>
-internal sealed record RecordChange(string Type, string Kind, StoredRecord Record, JsonObject Snapshot);
+/// <summary>A change, as webhooks announce it; only valid while the store's lock is held (the record changes later).</summary>
+internal sealed record RecordChange(string Type, string Kind, StoredRecord Record);
 
 /// <summary>
 /// Every record of every type, in memory, behind one lock. Changes are ordered by (updatedAt, change sequence); the clock
@@ -142,45 +142,55 @@ internal sealed class RecordStore(TimeProvider time)
 
             Touch(table, record);
             record.Deleted = true;
+            table.Live--;
             Finish(table, type, record, "deleted", notify, countWrite);
             return new ApiAnswer(204, null, record.Version);
         }
     }
 
-    /// <summary>One page of a type's change order.</summary>
+    /// <summary>
+    /// One page of a type's change order. Walks only the page (plus the skipped offset), so reading 100,000 records by
+    /// cursor stays linear; <c>total</c> comes from counters unless <c>updatedSince</c> narrows it.
+    /// </summary>
     public (List<JsonObject> Items, string? NextCursor, int Total) List(string type, ListQuery query)
     {
         lock (_gate)
         {
             var table = Table(type);
-            var from = new ChangeKey(query.Since?.UtcTicks ?? long.MinValue, long.MinValue);
-            if (query.After is { } after && after.CompareTo(from) >= 0)
-            {
-                from = after with { Seq = after.Seq + 1 };
-            }
-
-            IEnumerable<StoredRecord> matching = table.Order.GetViewBetween(from, new ChangeKey(long.MaxValue, long.MaxValue))
-                .Select(k => table.ByKey[k]);
-            if (!query.IncludeDeleted)
-            {
-                matching = matching.Where(r => !r.Deleted);
-            }
-
+            var max = new ChangeKey(long.MaxValue, long.MaxValue);
+            var since = new ChangeKey(query.Since?.UtcTicks ?? long.MinValue, long.MinValue);
+            var from = query.After is { } after && after.CompareTo(since) >= 0 ? after with { Seq = after.Seq + 1 } : since;
             var items = new List<JsonObject>(Math.Min(query.Limit, 1024));
             StoredRecord? last = null;
-            var total = 0;
-            foreach (var record in matching)
+            var skipped = 0;
+            var more = false;
+            foreach (var key in table.Order.GetViewBetween(from, max))
             {
-                if (total >= query.Skip && items.Count < query.Limit)
+                var record = table.ByKey[key];
+                if (record.Deleted && !query.IncludeDeleted)
+                {
+                    continue;
+                }
+
+                if (skipped < query.Skip)
+                {
+                    skipped++;
+                }
+                else if (items.Count < query.Limit)
                 {
                     items.Add(record.ToJson());
                     last = record;
                 }
-
-                total++;
+                else
+                {
+                    more = true;
+                    break;
+                }
             }
 
-            var more = query.Skip + items.Count < total;
+            var total = query.Since is null
+                ? (query.IncludeDeleted ? table.Order.Count : table.Live)
+                : table.Order.GetViewBetween(since, max).Count(k => query.IncludeDeleted || !table.ByKey[k].Deleted);
             return (items, more && last is not null ? last.Key.ToString() : null, total);
         }
     }
@@ -223,6 +233,11 @@ internal sealed class RecordStore(TimeProvider time)
             }
         }
 
+        if (isNew || wasDeleted)
+        {
+            table.Live++;
+        }
+
         record.Deleted = false;
         Touch(table, record, reindexed: true);
         Finish(table, type, record, isNew || wasDeleted ? "created" : "updated", notify, countWrite);
@@ -258,7 +273,7 @@ internal sealed class RecordStore(TimeProvider time)
 
         if (notify)
         {
-            Changed?.Invoke(new RecordChange(type, kind, record, record.ToJson()));
+            Changed?.Invoke(new RecordChange(type, kind, record));
         }
     }
 
@@ -310,6 +325,9 @@ internal sealed class RecordStore(TimeProvider time)
         public string? Prefix { get; set; }
 
         public long Writes { get; set; }
+
+        /// <summary>Records that are not tombstones.</summary>
+        public int Live { get; set; }
 
         private long _next;
 

@@ -32,7 +32,7 @@ public sealed partial class RecordsEmulator : IAsyncDisposable
         Options = options ?? new RecordsEmulatorOptions();
         _store = new RecordStore(Options.Time);
         _webhooks = new WebhookSender(Options.Time, Options.WebhookRetries);
-        _store.Changed = change => _webhooks.Enqueue(change, _faults.TakeDrop());
+        _store.Changed = change => _webhooks.Enqueue(change, _faults.TakeDrop);
         foreach (var type in Options.Types)
         {
             _store.AddType(type);

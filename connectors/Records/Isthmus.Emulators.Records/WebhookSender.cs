@@ -50,7 +50,7 @@ internal sealed class WebhookSender : IAsyncDisposable
     public long Pending => Interlocked.Read(ref _pending);
 
     /// <summary>Queues one change (called under the store's lock, so the queue is in change order).</summary>
-    public void Enqueue(RecordChange change, bool drop)
+    public void Enqueue(RecordChange change, Func<bool> drop)
     {
         WebhookSubscription[] targets;
         lock (Subscribers)
@@ -63,7 +63,7 @@ internal sealed class WebhookSender : IAsyncDisposable
             return;
         }
 
-        if (drop)
+        if (drop())
         {
             Interlocked.Increment(ref _dropped);
             return;
@@ -77,7 +77,7 @@ internal sealed class WebhookSender : IAsyncDisposable
             ["recordId"] = change.Record.Id,
             ["version"] = change.Record.Version,
             ["time"] = StoredRecord.FormatTime(change.Record.UpdatedAt),
-            ["record"] = change.Snapshot,
+            ["record"] = change.Record.ToJson(),
         };
         Interlocked.Increment(ref _pending);
         _queue.Writer.TryWrite(new Notification(Encoding.UTF8.GetBytes(body.ToJsonString()), targets));

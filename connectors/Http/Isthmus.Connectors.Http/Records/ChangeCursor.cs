@@ -37,24 +37,32 @@ internal sealed record ChangeCursor(
         throw new FormatException($"cursor '{(text.Length > 60 ? text[..60] + "…" : text)}' was not made by an http record connection; start over with a full read (cursor null)");
     }
 
-    /// <summary>
-    /// Orders two updatedAt values: as instants when both are ISO-8601 times, as numbers when both are numbers
-    /// (epoch seconds or milliseconds), else as text.
-    /// </summary>
-    public static int Compare(string a, string b)
+    /// <summary>Orders two updatedAt values (see <see cref="Stamp"/>).</summary>
+    public static int Compare(string a, string b) => Stamp.Parse(a).CompareTo(Stamp.Parse(b));
+}
+
+/// <summary>
+/// An updatedAt value, parsed once: compared as instants when both are ISO-8601 times, as numbers when both are numbers
+/// (epoch seconds or milliseconds), else as text.
+/// </summary>
+internal readonly record struct Stamp(string Text, DateTimeOffset? Time, decimal? Number) : IComparable<Stamp>
+{
+    public static Stamp Parse(string text)
     {
-        if (DateTimeOffset.TryParse(a, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var ta)
-            && DateTimeOffset.TryParse(b, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var tb))
+        if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n))
         {
-            return ta.CompareTo(tb);
+            return new Stamp(text, null, n);
         }
 
-        if (decimal.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var na)
-            && decimal.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out var nb))
-        {
-            return na.CompareTo(nb);
-        }
-
-        return string.CompareOrdinal(a, b);
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+            ? new Stamp(text, t, null)
+            : new Stamp(text, null, null);
     }
+
+    public int CompareTo(Stamp other) => (Time, other.Time, Number, other.Number) switch
+    {
+        ({ } a, { } b, _, _) => a.CompareTo(b),
+        (_, _, { } a, { } b) => a.CompareTo(b),
+        _ => string.CompareOrdinal(Text, other.Text),
+    };
 }

@@ -56,10 +56,13 @@ internal sealed partial class HttpRecordConnector
                 throw new FormatException(type.Items.Length == 0 ? "the answer is not a JSON array of records" : $"the answer has no list of records at '{type.Items}' (items)");
             }
 
-            var items = new List<SourceRecord>(list.Count);
-            foreach (var node in list)
+            // Detached from the answer, the items become the records' fields without a copy.
+            var nodes = list.ToArray();
+            list.Clear();
+            var items = new List<SourceRecord>(nodes.Length);
+            foreach (var node in nodes)
             {
-                var record = RecordJson.Record(node, type);
+                var record = RecordJson.Record(node, type, detached: true);
                 if (RecordJson.Text(record.Fields[type.UpdatedAt]) is null)
                 {
                     throw new FormatException($"{type.Name} {record.Id} has no '{type.UpdatedAt}' (updatedAt), which the change feed is ordered by");
@@ -71,8 +74,8 @@ internal sealed partial class HttpRecordConnector
             ServerPage? next = type.Paging switch
             {
                 "cursor" => RecordJson.Text(RecordJson.At(answer, type.NextCursor)) is { Length: > 0 } c ? page with { Cursor = c } : null,
-                "page" => list.Count >= size ? page with { Page = page.Page + 1 } : null,
-                "offset" => list.Count >= size ? page with { Offset = page.Offset + list.Count } : null,
+                "page" => nodes.Length >= size ? page with { Page = page.Page + 1 } : null,
+                "offset" => nodes.Length >= size ? page with { Offset = page.Offset + nodes.Length } : null,
                 _ => null,
             };
             return (items, next);

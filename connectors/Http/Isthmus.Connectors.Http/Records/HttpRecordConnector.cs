@@ -35,7 +35,8 @@ internal sealed partial class HttpRecordConnector(HttpConnector http, IReadOnlyD
         }
 
         var seen = new HashSet<string>(start?.Seen ?? [], StringComparer.Ordinal);
-        var lastSince = start?.Since;
+        var since = start is null ? (Stamp?)null : Stamp.Parse(start.Since);
+        var lastSince = since;
         var lastSeen = new List<string>(start?.Seen ?? []);
         var records = new List<SourceRecord>();
         var more = false;
@@ -48,10 +49,10 @@ internal sealed partial class HttpRecordConnector(HttpConnector http, IReadOnlyD
             var (items, next) = await ListAsync(type, start?.Since, size, page, cancellationToken);
             foreach (var record in items)
             {
-                var stamp = StampOf(record, type);
-                if (start is not null)
+                var stamp = Stamp.Parse(StampOf(record, type));
+                if (since is { } from)
                 {
-                    var order = ChangeCursor.Compare(stamp, start.Since);
+                    var order = stamp.CompareTo(from);
                     if (order < 0 || (order == 0 && seen.Contains(record.Id)))
                     {
                         continue;
@@ -65,7 +66,7 @@ internal sealed partial class HttpRecordConnector(HttpConnector http, IReadOnlyD
                 }
 
                 records.Add(record);
-                if (lastSince is not null && ChangeCursor.Compare(stamp, lastSince) == 0)
+                if (lastSince is { } last && stamp.CompareTo(last) == 0)
                 {
                     lastSeen.Add(record.Id);
                 }
@@ -90,7 +91,7 @@ internal sealed partial class HttpRecordConnector(HttpConnector http, IReadOnlyD
             page = next;
         }
 
-        var resume = lastSince is null ? null : new ChangeCursor(lastSince, lastSeen).Encode();
+        var resume = lastSince is { } end ? new ChangeCursor(end.Text, lastSeen).Encode() : null;
         return new RecordPage(records, resume, more);
     }
 
@@ -141,7 +142,7 @@ internal sealed partial class HttpRecordConnector(HttpConnector http, IReadOnlyD
                 [KeyValuePair.Create(http.IdempotencyHeader, write.IdempotencyKey + ":create")], cancellationToken);
         }
 
-        return await WrittenAsync(response, type, write.Id, $"{method} {url}", cancellationToken);
+        return await WrittenAsync(response, type, write.Id, write.ExpectedVersion, $"{method} {url}", cancellationToken);
     }
 
     public async ValueTask DeleteAsync(string recordType, string id, string? expectedVersion, CancellationToken cancellationToken)
@@ -173,15 +174,16 @@ internal sealed partial class HttpRecordConnector(HttpConnector http, IReadOnlyD
             throw new RecordConflictException($"{Connection}/{type.Name}: POST {url} → 409: the id is taken (created meanwhile); read it and write again");
         }
 
-        return await WrittenAsync(response, type, null, $"POST {url}", cancellationToken);
+        return await WrittenAsync(response, type, null, null, $"POST {url}", cancellationToken);
     }
 
     /// <summary>The record a write answered with; a system that answers without one is asked for it.</summary>
-    private async ValueTask<SourceRecord> WrittenAsync(DeliveryResponse response, RecordTypeSettings type, string? id, string call, CancellationToken cancellationToken)
+    private async ValueTask<SourceRecord> WrittenAsync(DeliveryResponse response, RecordTypeSettings type, string? id, string? expected, string call,
+        CancellationToken cancellationToken)
     {
         if (response.StatusCode == 412)
         {
-            throw Conflict(response, type, id, null);
+            throw Conflict(response, type, id, expected);
         }
 
         if (response.IsSuccess && (response.Body is null || response.Body.Length == 0) && id is not null)

@@ -53,7 +53,8 @@ internal static class RecordJson
         : null;
 
     /// <summary>One item as a <see cref="SourceRecord"/>; <paramref name="etag"/> stands in for a missing version field.</summary>
-    public static SourceRecord Record(JsonNode? node, RecordTypeSettings type, string? etag = null)
+    /// <param name="detached">The node belongs to no parent and may be kept as is; otherwise it is copied.</param>
+    public static SourceRecord Record(JsonNode? node, RecordTypeSettings type, string? etag = null, bool detached = false)
     {
         if (node is not JsonObject item)
         {
@@ -69,7 +70,7 @@ internal static class RecordJson
         var version = Text(item[type.Version]) ?? EntityTag(etag);
         var deleted = item[type.Deleted] is JsonValue d && (d.GetValueKind() == JsonValueKind.True
             || (d.GetValueKind() == JsonValueKind.String && string.Equals(d.GetValue<string>(), "true", StringComparison.OrdinalIgnoreCase)));
-        var fields = (JsonObject)item.DeepClone();
+        var fields = detached ? item : (JsonObject)item.DeepClone();
         return new SourceRecord(id, fields, version, Time(Text(item[type.UpdatedAt])), deleted);
     }
 
