@@ -25,6 +25,7 @@ public sealed partial class RecordsEmulator : IAsyncDisposable
     private readonly WebhookSender _webhooks;
     private readonly Dictionary<string, long> _reads = new(StringComparer.Ordinal);
     private WebApplication? _app;
+    private int _disposed;
 
     /// <summary>Creates an emulator; call <see cref="StartAsync"/> to listen.</summary>
     public RecordsEmulator(RecordsEmulatorOptions? options = null)
@@ -279,6 +280,11 @@ public sealed partial class RecordsEmulator : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _webhooks.DisposeAsync().ConfigureAwait(false);
         if (_app is not null)
         {
