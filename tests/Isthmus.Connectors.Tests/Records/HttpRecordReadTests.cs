@@ -51,6 +51,25 @@ public sealed class HttpRecordReadTests
         Assert.Equal(128, records.Select(r => r.Id).Distinct().Count());
     }
 
+    [Theory]
+    [MemberData(nameof(Styles))]
+    public async Task ReadChanges_RecordsChangedBetweenPages_AreNeitherMissedNorRepeatedStale(string paging)
+    {
+        await using var system = await RecordSystem.StartAsync($"  customers: {{ path: /api/customers, {paging} }}");
+        system.Emulator.FreezeClock(Instant);
+        system.Seed(20);
+
+        var first = await system.Connector.ReadChangesAsync("customers", null, 5, RecordSystem.Ct);
+        system.Emulator.FreezeClock(Instant.AddSeconds(1));
+        system.Emulator.Change("customers", [new JsonObject { ["id"] = "2", ["tier"] = "A" }, new JsonObject { ["id"] = "10", ["tier"] = "A" }]);
+        var (rest, _, _) = await system.ReadAllAsync(first.Cursor, limit: 5);
+
+        Assert.Equal(["1", "2", "3", "4", "5"], first.Records.Select(r => r.Id));
+        string[] expected = ["6", "7", "8", "9", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "2", "10"];
+        Assert.Equal(expected, rest.Select(r => r.Id));
+        Assert.All(rest.TakeLast(2), r => Assert.Equal(("A", "2"), (r.Fields["tier"]!.GetValue<string>(), r.Version)));
+    }
+
     [Fact]
     public async Task ReadChanges_NewRecordsAtTheCursorsOwnInstant_AreReturnedOnce()
     {
