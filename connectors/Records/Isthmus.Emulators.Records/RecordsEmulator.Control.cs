@@ -132,7 +132,7 @@ public sealed partial class RecordsEmulator
                 return Results.Empty;
             }
 
-            var notify = body["notify"]?.GetValue<bool>() ?? false;
+            var notify = body["notify"] is JsonValue n && n.GetValueKind() == System.Text.Json.JsonValueKind.True;
             var results = new JsonArray();
             foreach (var item in body["items"] as JsonArray ?? [])
             {
@@ -142,7 +142,7 @@ public sealed partial class RecordsEmulator
                 }
 
                 var id = o["id"]?.ToString();
-                if (o["delete"]?.GetValue<bool>() == true)
+                if (o["delete"] is JsonValue d && d.GetValueKind() == System.Text.Json.JsonValueKind.True)
                 {
                     results.Add(id is not null && Delete(type, id, notify));
                     continue;
@@ -183,9 +183,24 @@ public sealed partial class RecordsEmulator
         });
         control.MapPost("/clock", async (HttpContext c) =>
         {
-            var body = await BodyAsync(c);
-            var text = body?["frozenAt"]?.ToString();
-            FreezeClock(text is null ? null : DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture));
+            if (await BodyAsync(c) is not { } body)
+            {
+                return Results.Empty;
+            }
+
+            var text = body["frozenAt"]?.ToString();
+            if (text is null)
+            {
+                FreezeClock(null);
+                return Results.NoContent();
+            }
+
+            if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+            {
+                return Results.Json(new { error = $"frozenAt '{text}' is not an ISO-8601 time" }, statusCode: 400);
+            }
+
+            FreezeClock(at);
             return Results.NoContent();
         });
         control.MapGet("/connection", () => Results.Text(HttpConnection().ToYaml("records"), "text/plain"));

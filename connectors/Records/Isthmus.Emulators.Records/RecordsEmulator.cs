@@ -165,7 +165,7 @@ public sealed partial class RecordsEmulator : IAsyncDisposable
         if (query.ContainsKey("page"))
         {
             var size = Number("pageSize", 1) ?? 100;
-            q = new ListQuery(since, includeDeleted, null, ((Number("page", 1) ?? 1) - 1) * size, size);
+            q = new ListQuery(since, includeDeleted, null, (int)Math.Min(int.MaxValue, ((Number("page", 1) ?? 1) - 1L) * size), size);
         }
         else if (query.ContainsKey("offset"))
         {

@@ -124,6 +124,20 @@ public sealed class RecordsWebhookTests
         Assert.Equal(1, stats["webhooksSent"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task ControlApi_FrozenClock_GivesChangesOneTime_AndRefusesANonTime()
+    {
+        await using var system = await RecordSystem.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(system.Emulator.Url) };
+
+        (await http.PostAsync("/_emulator/clock", Json(new { frozenAt = "2026-03-01T08:00:00Z" }), RecordSystem.Ct)).EnsureSuccessStatusCode();
+        system.Seed(3);
+        var bad = await http.PostAsync("/_emulator/clock", Json(new { frozenAt = "soon" }), RecordSystem.Ct);
+
+        Assert.All(system.Emulator.Records("customers"), r => Assert.Equal("2026-03-01T08:00:00.000Z", r["updatedAt"]!.GetValue<string>()));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
     private static StringContent Json(object value) => new(JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
 
     /// <summary>The webhook connection exactly as the emulator prints it for a user's YAML.</summary>
