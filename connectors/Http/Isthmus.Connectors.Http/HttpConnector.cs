@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using Polly.CircuitBreaker;
 using Polly.RateLimiting;
 using Polly.Timeout;
@@ -70,6 +71,60 @@ internal sealed class HttpConnector : IOutboundConnector
 
         return Classification.Classify(response, call, _time.GetUtcNow(), _options.Secrets);
     }
+
+    /// <summary>
+    /// One record call through the same pipeline as deliveries (headers, auth, limits, breaker, timeout), reading the
+    /// whole answer. Failures to get an answer are classified; the answer itself, whatever its status, is returned.
+    /// </summary>
+    internal async ValueTask<DeliveryResponse> CallAsync(HttpMethod method, Uri url, byte[]? body,
+        IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
+    {
+        var call = $"{method} {url}";
+        try
+        {
+            return await _pipeline.Pipeline.ExecuteAsync(async ct =>
+            {
+                using var request = new HttpRequestMessage(method, url);
+                if (body is not null)
+                {
+                    request.Content = new ByteArrayContent(body);
+                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                }
+
+                // The connection's headers and auth first; the call's own (If-Match, idempotency key) win.
+                foreach (var (name, value) in _options.Headers.Concat(headers))
+                {
+                    OutboundRequest.Set(request, name, value);
+                }
+
+                using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+                return await DeliveryResponse.ReadWholeAsync(response, MaxRecordAnswer, ct);
+            }, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new ConnectorException($"{call} → {ex.Message}", FailureKind.Rejected, innerException: ex);
+        }
+        catch (Exception ex) when (Transient(ex, call) is { } classified)
+        {
+            throw classified;
+        }
+    }
+
+    /// <summary>Classifies a failed record call as a delivery's would be (throws for every non-2xx answer).</summary>
+    internal void ThrowFailure(DeliveryResponse response, string call) => _ = Classification.Classify(response, call, _time.GetUtcNow(), _options.Secrets);
+
+    /// <summary>The header that carries a write's idempotency key.</summary>
+    internal string IdempotencyHeader => _options.IdempotencyHeader;
+
+    /// <summary>The connection's base URL.</summary>
+    internal Uri BaseUrl => _options.BaseUrl;
+
+    private const long MaxRecordAnswer = 64L << 20;
 
     private async ValueTask<DeliveryResponse> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

@@ -14,8 +14,9 @@ public sealed class HttpConnectorFactory : IConnectorFactory
     /// <inheritdoc/>
     public IConnector? Create(ConnectionSettings settings, ConnectorContext context) => Create(settings, context, handler: null);
 
-    /// <summary>As <see cref="Create(ConnectionSettings, ConnectorContext)"/>, sending through <paramref name="handler"/> when given.</summary>
-    internal static HttpConnector? Create(ConnectionSettings settings, ConnectorContext context, HttpMessageHandler? handler)
+    /// <summary>As <see cref="Create(ConnectionSettings, ConnectorContext)"/>, sending through <paramref name="handler"/> when given.
+    /// A connection with <c>records:</c> is also an <see cref="Isthmus.Records.IRecordConnector"/>.</summary>
+    internal static IOutboundConnector? Create(ConnectionSettings settings, ConnectorContext context, HttpMessageHandler? handler)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(context);
@@ -39,6 +40,7 @@ public sealed class HttpConnectorFactory : IConnectorFactory
         }
 
         var breaker = CircuitBreakerSettingsReader.Read(settings);
+        var records = Records.RecordSettingsReader.Read(settings);
         settings.RejectUnknownKeys("kind");
 
         // Every problem has been reported with its location; a partly read connection is never created.
@@ -49,7 +51,8 @@ public sealed class HttpConnectorFactory : IConnectorFactory
 
         var options = new HttpConnectionOptions(baseUrl, headers, secrets, timeout.Value, maxConcurrency.Value, rateLimit,
             idempotencyHeader!, breaker);
-        return new HttpConnector(settings.Name, options, context.Time, handler);
+        var connector = new HttpConnector(settings.Name, options, context.Time, handler);
+        return records is null ? connector : new Records.HttpRecordConnector(connector, records);
     }
 
     private static Uri? ReadBaseUrl(ConnectionSettings settings)

@@ -42,7 +42,7 @@ internal static class OutboundRequest
         return request;
     }
 
-    private static void Set(HttpRequestMessage request, string name, string value)
+    internal static void Set(HttpRequestMessage request, string name, string value)
     {
         // Content-Type, Content-Language and friends belong to the content; without a body they have no meaning.
         if (IsContentHeader(name))

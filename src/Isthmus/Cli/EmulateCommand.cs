@@ -25,6 +25,7 @@ internal static class EmulateCommand
         {
             platform, port, callback,
         };
+        command.Subcommands.Add(EmulateRecordsCommand.Create());
         command.SetAction(async (parse, ct) =>
         {
             var options = new EmulatorOptions { Port = parse.GetValue(port), CallbackUrl = parse.GetValue(callback) };

@@ -17,4 +17,7 @@ public static class EmulatorCatalog
             ["wecom"] = o => new Isthmus.Emulators.WeCom.WeComEmulator(o),
             ["dingtalk"] = o => new Isthmus.Emulators.DingTalk.DingTalkEmulator(o),
         };
+
+    /// <summary>The record-system emulator (an OA/CRM/ERP stand-in), run by <c>isthmus emulate records</c>.</summary>
+    public static Func<Isthmus.Emulators.Records.RecordsEmulatorOptions, Isthmus.Emulators.Records.RecordsEmulator> Records { get; } = o => new(o);
 }
