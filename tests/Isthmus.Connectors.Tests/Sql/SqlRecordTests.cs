@@ -67,7 +67,7 @@ public abstract class SqlRecordTests : IAsyncLifetime
         return table;
     }
 
-    private IRecordConnector Connect(string table, string extra = "", string recordType = "customers")
+    private IRecordConnector Connect(string table, string extra = "", string recordType = "customers", string lag = "0s")
     {
         var connector = Connections.CreateValid<IRecordConnector>(new SqlConnectorFactory(), $"""
             kind: sql
@@ -78,7 +78,7 @@ public abstract class SqlRecordTests : IAsyncLifetime
                 table: {table}
                 id: id
                 cursor: updated_at
-                lag: 0s
+                lag: {lag}
             {extra}
             """);
         _connectors.Add(connector);
@@ -380,5 +380,19 @@ public abstract class SqlRecordTests : IAsyncLifetime
 
         var error = await Assert.ThrowsAsync<ConnectorException>(async () => await sql.ReadChangesAsync("customers", null, 10, Ct));
         Assert.Equal(FailureKind.Transient, error.Kind);
+    }
+
+    [Fact]
+    public async Task ReadChanges_CursorWithinLag_IsLeftForALaterRead()
+    {
+        var t = await CustomersAsync("integer");
+        // A row stamped in the future stands for one committed "just now": the lag holds it back; older rows pass.
+        await ExecuteAsync($"INSERT INTO {t} (id, name, updated_at) VALUES (1, 'a', {Ts(1)}), (2, 'b', '2999-01-01T00:00:00.000Z')");
+
+        var page = await Connect(t, lag: "1s").ReadChangesAsync("customers", null, 10, Ct);
+
+        Assert.Equal(["1"], page.Records.Select(r => r.Id));
+        Assert.False(page.More);
+        Assert.Equal(["1", "2"], (await Connect(t, lag: "0s").ReadChangesAsync("customers", null, 10, Ct)).Records.Select(r => r.Id));
     }
 }
