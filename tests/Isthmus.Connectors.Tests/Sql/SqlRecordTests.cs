@@ -34,6 +34,9 @@ public abstract class SqlRecordTests : IAsyncLifetime
     /// <summary>A decimal this engine keeps digit for digit.</summary>
     protected abstract string PreciseDecimal { get; }
 
+    /// <summary>The schema the test's tables are in, for schema-qualified names.</summary>
+    protected abstract string SchemaName { get; }
+
     protected abstract Task ExecuteAsync(string sql);
 
     protected abstract Task<long> CountAsync(string sql);
@@ -394,5 +397,57 @@ public abstract class SqlRecordTests : IAsyncLifetime
         Assert.Equal(["1"], page.Records.Select(r => r.Id));
         Assert.False(page.More);
         Assert.Equal(["1", "2"], (await Connect(t, lag: "0s").ReadChangesAsync("customers", null, 10, Ct)).Records.Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task Write_SameKeyAtOnce_CreatesOneRow()
+    {
+        var t = await CustomersAsync();
+        var sql = Connect(t);
+
+        var both = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            sql.WriteAsync("customers", Write(null, new JsonObject { ["name"] = "Same" }, key: "create-once"), Ct).AsTask()));
+
+        Assert.Single(both.Select(r => r.Id).Distinct());
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM {t}"));
+    }
+
+    [Fact]
+    public async Task ReadChanges_NumberCursorTouchedAndQualifiedTable_FollowsWrites()
+    {
+        var t = $"numbered_{Interlocked.Increment(ref _tables)}";
+        await ExecuteAsync($"CREATE TABLE {t} (code text PRIMARY KEY, name text, seq bigint, deleted_at {Timestamp})");
+        var sql = Connections.CreateValid<IRecordConnector>(new SqlConnectorFactory(), $"""
+            kind: sql
+            provider: {Provider}
+            connectionString: "{ConnectionString}"
+            idempotencyTable: none
+            tables:
+              items:
+                table: {SchemaName}.{t.ToUpperInvariant()}
+                id: CODE
+                cursor: seq
+                deleted: deleted_at
+                touch: true
+            """);
+        _connectors.Add(sql);
+
+        var b = await sql.WriteAsync("items", Write("b", new JsonObject { ["name"] = "second" }), Ct);
+        var a = await sql.WriteAsync("items", Write("a", new JsonObject { ["name"] = "first" }), Ct);
+        Assert.Equal("1", b.Version); // without a version column the cursor is the version
+        Assert.Equal("2", a.Version);
+        Assert.Null(b.UpdatedAt);
+
+        var page = await sql.ReadChangesAsync("items", null, 10, Ct);
+        Assert.Equal(["b", "a"], page.Records.Select(r => r.Id));
+
+        await Assert.ThrowsAsync<RecordConflictException>(async () =>
+            await sql.WriteAsync("items", Write("b", new JsonObject { ["name"] = "stale" }, expected: "0"), Ct));
+        await sql.DeleteAsync("items", "b", "1", Ct);
+        var tombstone = Assert.Single((await sql.ReadChangesAsync("items", page.Cursor, 10, Ct)).Records);
+        Assert.Equal("b", tombstone.Id);
+        Assert.True(tombstone.Deleted);
+        Assert.Equal("3", tombstone.Version);
+        Assert.NotNull(tombstone.Fields["deleted_at"]);
     }
 }

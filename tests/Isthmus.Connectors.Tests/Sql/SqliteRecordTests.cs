@@ -13,6 +13,8 @@ public sealed class SqliteRecordTests : SqlRecordTests
 
     protected override string UnreachableConnectionString => $"Data Source={Path.Combine(_file + ".missing", "nested", "erp.db")};Mode=ReadWrite";
 
+    protected override string SchemaName => "main";
+
     protected override string GeneratedId => "INTEGER PRIMARY KEY";
 
     protected override string Timestamp => "DATETIME";
