@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite and ends with "N passed, N failed". Needs the .NET SDK; Node.js and npm for the interop tests (installed when root).
+# Runs the whole test suite and ends with "N passed, N failed". Needs the .NET SDK; Node.js and npm for the interop tests and PostgreSQL for the sql connector tests (both installed when root).
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

@@ -15,7 +15,9 @@ mkdir -p "$PGROOT"; if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$PGROOT
 if [ ! -s "$PGROOT/data/PG_VERSION" ]; then
   "${AS[@]}" "$PGBIN/initdb" -D "$PGROOT/data" -U postgres -A trust -E UTF8 --no-locale --no-sync >"$PGROOT/initdb.log"
 fi
-if ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGROOT/data" status >/dev/null 2>&1; then
+if "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT"; then
+  : # a server (ours, or another throwaway one on this port) is already up: use it
+elif ! "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGROOT/data" status >/dev/null 2>&1; then
   # Loopback only, no durability: the data is thrown away.
   "${AS[@]}" "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 60 start \
     -o "-c listen_addresses=127.0.0.1 -p $PGPORT -c unix_socket_directories=$PGROOT -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
