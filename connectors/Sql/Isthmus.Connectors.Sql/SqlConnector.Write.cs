@@ -73,8 +73,8 @@ internal sealed partial class SqlConnector
             string sql;
             if (table.Deleted is { } flag)
             {
-                var set = new List<string> { $"{flag.Quoted} = {_dialect.DeletedValue(flag, table.Table)}" };
-                AddBookkeeping(table, set, insert: false);
+                var set = Bookkeeping(table, insert: false).Select(b => $"{b.Column} = {b.Value}")
+                    .Prepend($"{flag.Quoted} = {_dialect.DeletedValue(flag, table.Table)}");
                 sql = $"UPDATE {table.Table} SET {string.Join(", ", set)} WHERE {where} AND {_dialect.NotDeleted(flag)}";
             }
             else
@@ -168,8 +168,8 @@ internal sealed partial class SqlConnector
         if (id is not null)
         {
             key = _dialect.IdParameter(id, table.Id) ?? throw JsonValues.Reject(table, table.Id, JsonValue.Create(id), "not a valid id for this column");
-            var set = values.Select((v, i) => $"{v.Column.Quoted} = {_dialect.Param($"p{i}", v.Column)}").ToList();
-            AddBookkeeping(table, set, insert: false);
+            var set = values.Select((v, i) => $"{v.Column.Quoted} = {_dialect.Param($"p{i}", v.Column)}")
+                .Concat(Bookkeeping(table, insert: false).Select(b => $"{b.Column} = {b.Value}")).ToList();
             if (set.Count == 0)
             {
                 set.Add($"{table.Id.Quoted} = {table.Id.Quoted}");
@@ -204,13 +204,10 @@ internal sealed partial class SqlConnector
                 parameters.Add(_dialect.Param("id", table.Id));
             }
 
-            var set = new List<string>();
-            AddBookkeeping(table, set, insert: true);
-            foreach (var assignment in set)
+            foreach (var (column, value) in Bookkeeping(table, insert: true))
             {
-                var eq = assignment.IndexOf(" = ", StringComparison.Ordinal);
-                columns.Add(assignment[..eq]);
-                parameters.Add(assignment[(eq + 3)..]);
+                columns.Add(column);
+                parameters.Add(value);
             }
 
             await using var insert = Command(connection, transaction, columns.Count == 0
@@ -235,18 +232,21 @@ internal sealed partial class SqlConnector
         return record;
     }
 
-    /// <summary>Adds the version bump and the cursor touch, as <c>column = expression</c>.</summary>
-    private void AddBookkeeping(TableSchema table, List<string> set, bool insert)
+    /// <summary>The version bump and the cursor touch, as (column, SQL expression).</summary>
+    private List<(string Column, string Value)> Bookkeeping(TableSchema table, bool insert)
     {
+        var set = new List<(string, string)>();
         if (table.Version is { } v)
         {
-            set.Add(insert ? $"{v.Quoted} = 1" : $"{v.Quoted} = COALESCE({v.Quoted}, 0) + 1");
+            set.Add((v.Quoted, insert ? "1" : $"COALESCE({v.Quoted}, 0) + 1"));
         }
 
         if (table.Touch && _dialect.Now(table.Cursor, table.Table) is { } now)
         {
-            set.Add($"{table.Cursor.Quoted} = {now}");
+            set.Add((table.Cursor.Quoted, now));
         }
+
+        return set;
     }
 
     private static RecordConflictException Conflict(TableSchema table, string id, string expected, SourceRecord? current) =>
