@@ -24,6 +24,7 @@ public static class IsthmusHost
     [
         new WebhookConnectorFactory(),
         new HttpConnectorFactory(),
+        new Isthmus.Connectors.Sql.SqlConnectorFactory(),
         new AgoraChatConnectorFactory(),
         Isthmus.Connectors.Feishu.FeishuConnectorFactory.Feishu(),
         Isthmus.Connectors.Feishu.FeishuConnectorFactory.Lark(),
