@@ -81,7 +81,7 @@ public sealed class PostgresRecordTests : SqlRecordTests
     {
         Require();
         var builder = new NpgsqlConnectionStringBuilder(Server) { Username = "isthmus_no_such_role" };
-        await using var sql = Support.Connections.CreateValid<Records.IRecordConnector>(new Connectors.Sql.SqlConnectorFactory(), $"""
+        await using var sql = Support.Connections.CreateValid<Isthmus.Records.IRecordConnector>(new Connectors.Sql.SqlConnectorFactory(), $"""
             kind: sql
             provider: postgresql
             connectionString: "{builder.ConnectionString}"
