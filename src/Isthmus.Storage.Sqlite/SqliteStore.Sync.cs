@@ -213,8 +213,15 @@ public sealed partial class SqliteStore : ISyncStore
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<ReconciliationRecord>> ReconciliationsAsync(int limit, CancellationToken cancellationToken) =>
-        ReadAsync("SELECT id, entity, dry_run, started_at, finished_at, report FROM reconciliations ORDER BY id DESC LIMIT $0",
-            r => new ReconciliationRecord(r.GetInt64(0), r.GetString(1), r.GetInt32(2) == 1, FromMs(r.GetInt64(3)), FromMs(r.GetInt64(4)), r.GetString(5)), cancellationToken, limit);
+        ReadAsync("SELECT id, entity, dry_run, started_at, finished_at, report FROM reconciliations ORDER BY id DESC LIMIT $0", ReadReconciliation, cancellationToken, limit);
+
+    /// <inheritdoc/>
+    public async Task<ReconciliationRecord?> ReconciliationAsync(long id, CancellationToken cancellationToken) =>
+        (await ReadAsync("SELECT id, entity, dry_run, started_at, finished_at, report FROM reconciliations WHERE id = $0", ReadReconciliation, cancellationToken, id)
+            .ConfigureAwait(false)) is [var one] ? one : null;
+
+    private static ReconciliationRecord ReadReconciliation(SqliteDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetInt32(2) == 1, FromMs(r.GetInt64(3)), FromMs(r.GetInt64(4)), r.GetString(5));
 
     private const string ConflictColumns = "id, entity, entity_id, field, candidates, open, resolution, resolved_by, created_at, resolved_at";
     private const string ErrorColumns = "id, entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at";

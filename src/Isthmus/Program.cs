@@ -11,6 +11,10 @@ var root = new RootCommand("Isthmus: a self-hosted real-time sync hub between ch
     RunsCommand.Create(),
     DeadLetterCommand.Create(),
     ReplayCommand.Create(),
+    LinksCommand.Create(),
+    ConflictsCommand.Create(),
+    SyncCommand.Create(),
+    ReconcileCommand.Create(),
     SinkCommand.Create(),
     EmulateCommand.Create(),
 };

@@ -27,7 +27,7 @@ public sealed class SqlConnectorFactory : IConnectorFactory
             "sqlite" => SqlProvider.Sqlite,
             _ => (SqlProvider?)null,
         };
-        var connectionString = provider is { } p ? ReadConnectionString(settings, p) : settings.Text("connectionString", required: true);
+        var connectionString = provider is { } p ? ReadConnectionString(settings, p, context.BaseDirectory) : settings.Text("connectionString", required: true);
         var maxConcurrency = settings.WholeNumber("maxConcurrency", 1, 1000, 4);
         var timeout = settings.Duration("commandTimeout", TimeSpan.FromSeconds(30));
         if (timeout is { } t && (t < TimeSpan.FromSeconds(1) || t > TimeSpan.FromHours(1)))
@@ -54,7 +54,7 @@ public sealed class SqlConnectorFactory : IConnectorFactory
         return new SqlConnector(settings.Name, options, context);
     }
 
-    private static string? ReadConnectionString(ConnectionSettings settings, SqlProvider provider)
+    private static string? ReadConnectionString(ConnectionSettings settings, SqlProvider provider, string? baseDirectory)
     {
         var text = settings.Text("connectionString", required: true);
         if (text is null)
@@ -79,10 +79,9 @@ public sealed class SqlConnectorFactory : IConnectorFactory
 
             // A relative file is relative to the configuration file, so the same config works from any directory.
             var file = builder.DataSource;
-            if (file != ":memory:" && builder.Mode != SqliteOpenMode.Memory && !file.StartsWith("file:", StringComparison.Ordinal)
-                && !Path.IsPathRooted(file) && settings.Map.Location.File is { Length: > 0 } config && config != SourceLocation.None.File)
+            if (file != ":memory:" && builder.Mode != SqliteOpenMode.Memory && !file.StartsWith("file:", StringComparison.Ordinal) && !Path.IsPathRooted(file))
             {
-                builder.DataSource = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config)) ?? ".", file));
+                builder.DataSource = Path.GetFullPath(Path.Combine(baseDirectory ?? ".", file));
             }
 
             return builder.ConnectionString;

@@ -23,4 +23,7 @@ public sealed record ConnectorContext(TimeProvider Time, Microsoft.Extensions.Lo
 {
     /// <summary>Where chat user ids found for an email, mobile or employee id are kept (the store, when the host runs).</summary>
     public IIdentityDirectory Identities { get; init; } = new InMemoryIdentityDirectory();
+
+    /// <summary>The folder of the main configuration file, against which relative file paths in settings are resolved; <c>null</c>: the working folder.</summary>
+    public string? BaseDirectory { get; init; }
 }

@@ -13,6 +13,9 @@ public sealed record LoadResult(IsthmusConfig? Config, IReadOnlyList<ConfigError
 
     /// <summary>Every <c>include:</c> entry as an absolute path or glob, so new files matching a glob are noticed.</summary>
     public IReadOnlyList<string> IncludePatterns { get; init; } = [];
+
+    /// <summary>The folder of the main configuration file: relative paths in settings are relative to it.</summary>
+    public string? BaseDirectory { get; init; }
 }
 
 /// <summary>
@@ -67,6 +70,6 @@ public static class ConfigurationLoader
         var config = distinct.Count == 0
             ? new IsthmusConfig(server, store, deliveries, definitions.Connections, flows, engine, sources.Files) { IncludePatterns = sources.IncludePatterns, Model = model }
             : null;
-        return new LoadResult(config, distinct) { Files = sources.Files, IncludePatterns = sources.IncludePatterns };
+        return new LoadResult(config, distinct) { Files = sources.Files, IncludePatterns = sources.IncludePatterns, BaseDirectory = baseDirectory };
     }
 }

@@ -108,4 +108,7 @@ public interface ISyncStore
 
     /// <summary>Recent reconciliations, newest first.</summary>
     Task<IReadOnlyList<ReconciliationRecord>> ReconciliationsAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>One reconciliation with its report.</summary>
+    Task<ReconciliationRecord?> ReconciliationAsync(long id, CancellationToken cancellationToken);
 }

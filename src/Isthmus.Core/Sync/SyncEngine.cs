@@ -58,7 +58,8 @@ public sealed partial class SyncEngine : IAsyncDisposable
     /// <summary>Loads, full syncs and reconciliations running or finished.</summary>
     public SyncJobs Jobs { get; }
 
-    private DataModel Model => _active().Config.Model;
+    /// <summary>The model of the active configuration.</summary>
+    public DataModel Model => _active().Config.Model;
 
     private ExpressionEngine Expressions => _active().Config.Expressions;
 

@@ -9,7 +9,7 @@ using Isthmus.Storage;
 
 namespace Isthmus.Api;
 
-/// <summary>The HTTP API under <c>/api/v1</c>: events, runs, deliveries, dead letters, flows, configuration.</summary>
+/// <summary>The HTTP API under <c>/api/v1</c>: events, runs, deliveries, dead letters, flows, configuration, identities; sync in <see cref="SyncApi"/>.</summary>
 internal static class IsthmusApi
 {
     public static void MapIsthmusApi(this WebApplication app)
@@ -140,6 +140,8 @@ internal static class IsthmusApi
             CheckIdentity(s, connection, kind, value) ?? (await s.Store.Admin.DeleteIdentityAsync(connection, kind, value, ct)
                 ? await Audited(s, http, "identity.remove", $"{connection} {kind} {value}", Results.NoContent())
                 : Results.Problem(statusCode: 404, title: "not found", detail: $"No identity {kind} '{value}' is kept for '{connection}'.")));
+
+        api.MapSyncApi();
     }
 
     private static readonly string[] IdentityKindNames = [IdentityKinds.Email, IdentityKinds.Mobile, IdentityKinds.EmployeeId, IdentityKinds.External];
@@ -209,14 +211,17 @@ internal static class IsthmusApi
         return await Audited(s, http, enabled ? "flow.enable" : "flow.disable", $"flow {name}", Results.Ok(new { name, enabled }));
     }
 
-    private static async Task<IResult> Audited(HostState s, HttpContext http, string action, string target, IResult result)
+    /// <summary>Records who did <paramref name="action"/> to <paramref name="target"/> in the audit log, then answers <paramref name="result"/>.</summary>
+    internal static async Task<IResult> Audited(HostState s, HttpContext http, string action, string target, IResult result)
     {
-        var actor = http.Items[ApiKeyFilter.ActorItem] as string ?? "unknown";
-        await s.Store.Admin.AuditAsync(new AuditEntry(TimeProvider.System.GetUtcNow(), actor, action, target, null), http.RequestAborted);
+        await s.Store.Admin.AuditAsync(new AuditEntry(TimeProvider.System.GetUtcNow(), Actor(http), action, target, null), http.RequestAborted);
         return result;
     }
 
-    private static IResult NotFound(string what, long id) => HookEndpoints.Problem(404, "not_found", $"No {what} with id {id}.");
+    /// <summary>The name of the API key that made the request.</summary>
+    internal static string Actor(HttpContext http) => http.Items[ApiKeyFilter.ActorItem] as string ?? "unknown";
+
+    internal static IResult NotFound(string what, long id) => HookEndpoints.Problem(404, "not_found", $"No {what} with id {id}.");
 
     private static IResult Conflict(string detail) => HookEndpoints.Problem(409, "conflict", detail);
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Isthmus.Cli;
 
@@ -21,16 +22,32 @@ internal sealed class ApiClient : IDisposable
 
     private readonly HttpClient _http;
 
-    private ApiClient(string url, string? key)
+    private ApiClient(string url, string? key, TimeSpan timeout)
     {
-        _http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/api/v1/"), Timeout = TimeSpan.FromSeconds(30) };
+        _http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/api/v1/"), Timeout = timeout };
         if (key is not null)
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
     }
 
-    public static ApiClient From(ParseResult parse) => new(parse.GetValue(Url)!, parse.GetValue(Key));
+    /// <summary>A client for the URL and key given on the command line; <paramref name="timeout"/> for calls that take long (reconciliation).</summary>
+    public static ApiClient From(ParseResult parse, TimeSpan? timeout = null) => new(parse.GetValue(Url)!, parse.GetValue(Key), timeout ?? TimeSpan.FromSeconds(30));
+
+    /// <summary>Sends one call and prints its answer with <paramref name="print"/>; the command's exit code (1 when the call failed).</summary>
+    public static async Task<int> RunAsync(ParseResult parse, HttpMethod method, string path, JsonNode? body, Action<JsonElement> print, CancellationToken cancellationToken,
+        TimeSpan? timeout = null)
+    {
+        using var api = From(parse, timeout);
+        var result = await api.SendAsync(method, path, body, cancellationToken);
+        if (result is null)
+        {
+            return 1;
+        }
+
+        print(result.Value);
+        return 0;
+    }
 
     public static void AddOptions(Command command)
     {
@@ -39,12 +56,26 @@ internal sealed class ApiClient : IDisposable
     }
 
     /// <summary>GETs or POSTs <paramref name="path"/>; on an error prints the API's problem detail and returns <c>null</c>.</summary>
-    public async Task<JsonElement?> SendAsync(HttpMethod method, string path, CancellationToken cancellationToken)
+    public Task<JsonElement?> SendAsync(HttpMethod method, string path, CancellationToken cancellationToken) => SendAsync(method, path, null, cancellationToken);
+
+    /// <summary>Sends <paramref name="body"/> as JSON (when given); on an error prints the API's problem detail and returns <c>null</c>.</summary>
+    public async Task<JsonElement?> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(new HttpRequestMessage(method, path), cancellationToken);
+            using var request = new HttpRequestMessage(method, path);
+            if (body is not null)
+            {
+                request.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+            }
+
+            response = await _http.SendAsync(request, cancellationToken);
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"error: Isthmus at {_http.BaseAddress} did not answer within {_http.Timeout.TotalSeconds:0} s.");
+            return null;
         }
         catch (HttpRequestException ex)
         {
@@ -54,11 +85,11 @@ internal sealed class ApiClient : IDisposable
 
         using (response)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            using var doc = body.Length > 0 ? JsonDocument.Parse(body) : JsonDocument.Parse("null");
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            using var doc = text.Length > 0 ? JsonDocument.Parse(text) : JsonDocument.Parse("null");
             if (!response.IsSuccessStatusCode)
             {
-                var detail = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : body;
+                var detail = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : text;
                 await Console.Error.WriteLineAsync($"error: {(int)response.StatusCode} {detail}");
                 return null;
             }

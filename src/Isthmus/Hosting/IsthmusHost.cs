@@ -50,7 +50,7 @@ public static class IsthmusHost
         }
 
         var errors = new List<ConfigError>();
-        var connectors = ConnectorSet.Build(result.Config!.Connections, Factories, context, errors);
+        var connectors = ConnectorSet.Build(result.Config!.Connections, Factories, context with { BaseDirectory = result.BaseDirectory ?? context.BaseDirectory }, errors);
         if (connectors is not null)
         {
             ActionCheck.Check(result.Config.Flows, connectors, errors);

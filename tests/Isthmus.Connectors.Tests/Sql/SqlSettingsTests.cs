@@ -106,7 +106,7 @@ public sealed class SqlSettingsTests
             ], new SourceLocation(config, 1, 1));
             var errors = new List<ConfigError>();
             await using var sql = (IRecordConnector)new SqlConnectorFactory().Create(new ConnectionSettings("erp", "sql", map, errors),
-                new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance))!;
+                new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance) { BaseDirectory = folder })!;
             Assert.Empty(errors);
 
             // Reading opens (and so creates) the file where the configuration is, whatever the working directory.

@@ -1,0 +1,224 @@
+using System.Text.Json.Nodes;
+using Isthmus.Hooks;
+using Isthmus.Hosting;
+using Isthmus.Model;
+using Isthmus.Sync;
+
+namespace Isthmus.Api;
+
+/// <summary>The two-way sync part of <c>/api/v1</c>: the model, entities and their links, conflicts, sync errors, jobs and reconciliation.</summary>
+internal static class SyncApi
+{
+    private const int MaxPage = 500;
+
+    public static void MapSyncApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/entities", (HostState s) => s.Engine.Sync.Model.Entities.Select(SyncViews.Definition));
+        api.MapGet("/entities/{entity}", async Task<IResult> (HostState s, string entity, string? after, int? limit, CancellationToken ct) =>
+        {
+            if (Entity(s, entity) is { } bad)
+            {
+                return bad;
+            }
+
+            var page = await s.Engine.Sync.Store.EntityPageAsync(entity, after, Limit(limit), ct);
+            var links = (await s.Engine.Sync.Store.LinksOfAsync(entity, page.Select(e => e.Id).ToList(), ct)).ToLookup(l => l.EntityId);
+            return Results.Ok(new { items = page.Select(e => SyncViews.Entity(e, links[e.Id])), next = page.Count > 0 ? page[^1].Id : null });
+        });
+        api.MapGet("/entities/{entity}/{id}", async Task<IResult> (HostState s, string entity, string id, CancellationToken ct) =>
+        {
+            if (Entity(s, entity) is { } bad)
+            {
+                return bad;
+            }
+
+            var store = s.Engine.Sync.Store;
+            if (await store.EntitiesAsync(entity, [id], ct) is not [var found])
+            {
+                return Problem(404, "not_found", $"There is no {entity} with id '{id}'.");
+            }
+
+            var conflicts = await store.OpenConflictsAsync(entity, [id], ct);
+            return Results.Ok(new { entity = SyncViews.Entity(found, await store.LinksOfAsync(entity, [id], ct)), conflicts = conflicts.Select(SyncViews.Conflict) });
+        });
+
+        api.MapGet("/links", FindLinks);
+        api.MapPut("/links", async Task<IResult> (HostState s, HttpContext http, LinkInput input, CancellationToken ct) =>
+        {
+            if (string.IsNullOrWhiteSpace(input.Entity) || string.IsNullOrWhiteSpace(input.Connection) || string.IsNullOrWhiteSpace(input.RecordId))
+            {
+                return Problem(400, "invalid_link", "'entity', 'connection' and 'recordId' are required ('entityId' links to an existing entity; without it the record becomes a new one).");
+            }
+
+            var sync = s.Engine.Sync;
+            if (sync.Find(input.Entity, input.Connection, input.RecordType) is { Problem: { } problem })
+            {
+                return Problem(400, "invalid_link", Sentence(problem));
+            }
+
+            if (await sync.LinkAsync(input.Entity, input.EntityId, input.Connection, input.RecordType, input.RecordId, IsthmusApi.Actor(http), ct) is { } failure)
+            {
+                return Problem(failure.StartsWith("there is no", StringComparison.Ordinal) || failure.Contains(" has no ", StringComparison.Ordinal) ? 404 : 409, "link_refused", Sentence(failure));
+            }
+
+            var mapping = sync.Find(input.Entity, input.Connection, input.RecordType).Mapping!;
+            var links = await sync.Store.LinksByRecordAsync(input.Entity, input.Connection, mapping.RecordType, [input.RecordId], ct);
+            var link = links.Count > 0 ? links[0] : null;
+            return await IsthmusApi.Audited(s, http, "link.set", $"{input.Entity} {link?.EntityId ?? input.EntityId} {input.Connection}/{mapping.RecordType} {input.RecordId}",
+                Results.Ok(link is null ? null : SyncViews.Link(link)));
+        });
+        api.MapDelete("/links/{entity}/{entityId}/{connection}", async Task<IResult> (HostState s, HttpContext http, string entity, string entityId, string connection, string? recordType, CancellationToken ct) =>
+        {
+            var sync = s.Engine.Sync;
+            if (sync.Find(entity, connection, recordType) is { Problem: { } problem })
+            {
+                return Problem(400, "invalid_link", Sentence(problem));
+            }
+
+            return await sync.UnlinkAsync(entity, entityId, connection, recordType, ct) is { } failure
+                ? Problem(404, "not_found", Sentence(failure))
+                : await IsthmusApi.Audited(s, http, "link.remove", $"{entity} {entityId} {connection}", Results.NoContent());
+        });
+
+        api.MapGet("/conflicts", async (HostState s, bool? open, int? limit, CancellationToken ct) =>
+            (await s.Engine.Sync.Store.ConflictsAsync(open ?? true, Limit(limit), ct)).Select(SyncViews.Conflict));
+        api.MapGet("/conflicts/{id:long}", async Task<IResult> (HostState s, long id, CancellationToken ct) =>
+            await s.Engine.Sync.Store.ConflictAsync(id, ct) is { } c ? Results.Ok(SyncViews.Conflict(c)) : IsthmusApi.NotFound("conflict", id));
+        api.MapPost("/conflicts/{id:long}/resolve", async Task<IResult> (HostState s, HttpContext http, long id, JsonObject? body, CancellationToken ct) =>
+        {
+            // Either the value to keep ({"value": ...}, which may be null) or the system whose value to keep ({"source": "crm"}).
+            var source = body?["source"]?.GetValue<string>();
+            if (body is null || (source is null) == !body.ContainsKey("value"))
+            {
+                return Problem(400, "invalid_resolution", "Send either {\"value\": <the value to keep>} or {\"source\": \"<connection whose value to keep>\"}.");
+            }
+
+            var value = source is null ? body["value"]?.DeepClone() : null;
+            if (await s.Engine.Sync.ResolveAsync(id, value, source, IsthmusApi.Actor(http), ct) is { } failure)
+            {
+                return failure.StartsWith("there is no", StringComparison.Ordinal) ? IsthmusApi.NotFound("conflict", id) : Problem(409, "conflict", Sentence(failure));
+            }
+
+            var resolved = await s.Engine.Sync.Store.ConflictAsync(id, ct);
+            return await IsthmusApi.Audited(s, http, "conflict.resolve", $"conflict {id}", Results.Ok(SyncViews.Conflict(resolved!)));
+        });
+
+        api.MapGet("/sync/errors", async (HostState s, bool? open, int? limit, CancellationToken ct) =>
+            (await s.Engine.Sync.Store.ErrorsAsync(open ?? true, Limit(limit), ct)).Select(SyncViews.Error));
+        api.MapGet("/sync/errors/{id:long}", async Task<IResult> (HostState s, long id, CancellationToken ct) =>
+            await s.Engine.Sync.Store.ErrorAsync(id, ct) is { } e ? Results.Ok(SyncViews.Error(e)) : IsthmusApi.NotFound("sync error", id));
+        api.MapPost("/sync/errors/{id:long}/retry", async Task<IResult> (HostState s, HttpContext http, long id, CancellationToken ct) =>
+        {
+            if (await s.Engine.Sync.RetryErrorAsync(id, ct) is { } failure)
+            {
+                return failure.StartsWith("there is no", StringComparison.Ordinal) ? IsthmusApi.NotFound("sync error", id) : Problem(409, "still_refused", Sentence(failure));
+            }
+
+            return await IsthmusApi.Audited(s, http, "sync-error.retry", $"sync error {id}", Results.Ok(new { id, status = "applied" }));
+        });
+
+        api.MapGet("/sync/status", async (HostState s, CancellationToken ct) => new
+        {
+            counts = await s.Engine.Sync.Store.CountsAsync(ct),
+            cursors = (await s.Engine.Sync.Store.CursorsAsync(ct)).Select(c => new { entity = c.Entity, connection = c.Connection, recordType = c.RecordType, cursor = c.Cursor, updatedAt = c.UpdatedAt }),
+            jobs = s.Engine.Sync.Jobs.All.Where(j => j.Status == "running").Select(SyncViews.Job),
+        });
+        api.MapPost("/sync/{entity}/load", async Task<IResult> (HostState s, HttpContext http, string entity, string? connection, bool? full, CancellationToken ct) =>
+        {
+            if (Entity(s, entity) is { } bad)
+            {
+                return bad;
+            }
+
+            var readers = s.Engine.Sync.Model.Entity(entity)!.Mappings.Where(m => m.Reads).Select(m => m.Connection).Distinct().ToList();
+            if (connection is not null && !readers.Contains(connection))
+            {
+                return Problem(400, "invalid_load", $"{entity} is not read from '{connection}'. It is read from: {(readers.Count == 0 ? "no connection" : string.Join(", ", readers))}.");
+            }
+
+            var jobs = s.Engine.Sync.StartLoad(entity, connection, full == true ? "full" : "load");
+            return await IsthmusApi.Audited(s, http, "sync.load", $"{entity} {connection ?? "all"}", Results.Accepted(value: jobs.Select(SyncViews.Job)));
+        });
+        api.MapGet("/sync/jobs", (HostState s) => s.Engine.Sync.Jobs.All.Select(SyncViews.Job));
+        api.MapGet("/sync/jobs/{id:long}", (HostState s, long id) =>
+            s.Engine.Sync.Jobs.Get(id) is { } job ? Results.Ok(SyncViews.Job(job)) : IsthmusApi.NotFound("sync job", id));
+
+        api.MapPost("/reconcile/{entity}", async Task<IResult> (HostState s, HttpContext http, string entity, bool? dryRun, CancellationToken ct) =>
+        {
+            if (Entity(s, entity) is { } bad)
+            {
+                return bad;
+            }
+
+            var report = await s.Engine.Sync.ReconcileAsync(entity, dryRun ?? false, ct);
+            return report.DryRun ? Results.Ok(report) : await IsthmusApi.Audited(s, http, "reconcile", entity, Results.Ok(report));
+        });
+        api.MapGet("/reconciliations", async (HostState s, int? limit, CancellationToken ct) =>
+            (await s.Engine.Sync.Store.ReconciliationsAsync(Limit(limit), ct)).Select(r => SyncViews.Reconciliation(r, withReport: false)));
+        api.MapGet("/reconciliations/{id:long}", async Task<IResult> (HostState s, long id, CancellationToken ct) =>
+            await s.Engine.Sync.Store.ReconciliationAsync(id, ct) is { } r
+                ? Results.Ok(SyncViews.Reconciliation(r, withReport: true))
+                : IsthmusApi.NotFound("reconciliation", id));
+    }
+
+    /// <summary>
+    /// Links of one entity (<c>entityId</c>), of one record (<c>connection</c> + <c>recordId</c>), or a page of one
+    /// connection's links (<c>connection</c>, <c>after</c>, <c>limit</c>).
+    /// </summary>
+    private static async Task<IResult> FindLinks(HostState s, string? entity, string? entityId, string? connection, string? recordType, string? recordId,
+        string? after, int? limit, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(entity))
+        {
+            return Problem(400, "invalid_query", "'entity' is required.");
+        }
+
+        if (Entity(s, entity) is { } bad)
+        {
+            return bad;
+        }
+
+        var store = s.Engine.Sync.Store;
+        if (entityId is not null)
+        {
+            return Results.Ok((await store.LinksOfAsync(entity, [entityId], ct)).Select(SyncViews.Link));
+        }
+
+        if (connection is null)
+        {
+            return Problem(400, "invalid_query", "Give 'entityId' (the links of one entity) or 'connection' (with 'recordId' for one record's link).");
+        }
+
+        var (_, mapping, problem) = s.Engine.Sync.Find(entity, connection, recordType);
+        if (problem is not null)
+        {
+            return Problem(400, "invalid_query", Sentence(problem));
+        }
+
+        var links = recordId is not null
+            ? await store.LinksByRecordAsync(entity, connection, mapping!.RecordType, [recordId], ct)
+            : await store.LinkPageAsync(entity, connection, mapping!.RecordType, after, Limit(limit), ct);
+        return Results.Ok(links.Select(SyncViews.Link));
+    }
+
+    /// <summary>The body of <c>PUT /api/v1/links</c>.</summary>
+    internal sealed record LinkInput(string Entity, string? EntityId, string Connection, string? RecordType, string RecordId);
+
+    private static IResult? Entity(HostState s, string entity)
+    {
+        var model = s.Engine.Sync.Model;
+        if (model.Entity(entity) is not null)
+        {
+            return null;
+        }
+
+        var known = model.Entities.Count == 0 ? "The configuration declares no entities." : "Entities: " + string.Join(", ", model.Entities.Select(e => e.Name)) + ".";
+        return Problem(404, "not_found", $"There is no entity '{entity}'. {known}");
+    }
+
+    private static int Limit(int? limit) => Math.Clamp(limit ?? 100, 1, MaxPage);
+
+    private static string Sentence(string message) => char.ToUpperInvariant(message[0]) + message[1..] + (message.EndsWith('.') ? "" : ".");
+
+    private static IResult Problem(int status, string code, string detail) => HookEndpoints.Problem(status, code, detail);
+}
