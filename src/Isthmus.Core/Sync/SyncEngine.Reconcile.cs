@@ -102,7 +102,12 @@ public sealed partial class SyncEngine
             if (records.Count > 0)
             {
                 var now = _time.GetUtcNow();
-                var mapped = records.Select(r => RecordMapper.In(mapping with { Direction = SyncDirection.Both }, r.Fields, Expressions, now)).ToList();
+                // The fields of an out-only mapping inherit its direction; they are read here all the same, or drift in a target would never show.
+                var readAs = mapping.Reads ? mapping : mapping with
+                {
+                    Fields = mapping.Fields.Select(f => f.Direction == SyncDirection.Out ? f with { Direction = SyncDirection.Both } : f).ToList(),
+                };
+                var mapped = records.Select(r => RecordMapper.In(readAs, r.Fields, Expressions, now)).ToList();
                 await InLaneAsync(definition.Name, async () =>
                 {
                     var set = new SyncWorkingSet(definition);

@@ -234,4 +234,28 @@ public sealed class SyncEngineTests
         Assert.Equal("C", (string?)erp["grade"]);
         Assert.Equal("C级", (string?)h.Systems["crm"].Fields("42")!["level"]);
     }
+
+    [Fact]
+    public async Task Reconciliation_finds_and_repairs_drift_in_a_system_that_is_only_written_to()
+    {
+        var yaml = Yaml.Replace("      erp:\n        records: customers\n", "      erp:\n        records: customers\n        direction: out\n", StringComparison.Ordinal);
+        Assert.NotEqual(Yaml, yaml);
+        await using var h = await SyncHarness.StartAsync(yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        var erpId = Assert.Single(h.Systems["erp"].Ids);
+
+        // Someone edits the target by hand; nothing is read from it, so only reconciliation can see it.
+        h.Systems["erp"].Edit(erpId, new JsonObject { ["cust_name"] = "Edited in the ERP" });
+        var dry = await h.Engine.ReconcileAsync("Customer", dryRun: true, CancellationToken.None);
+        var item = Assert.Single(dry.Items);
+        Assert.Equal(("differing", "erp", erpId), (item.Kind, item.Connection, item.RecordId));
+        Assert.Equal(("name", "Edited in the ERP", "ABC"), (item.Fields[0].Field, (string?)item.Fields[0].Record, (string?)item.Fields[0].Model));
+
+        await h.Engine.ReconcileAsync("Customer", dryRun: false, CancellationToken.None);
+        await h.FlushWritesAsync();
+        Assert.Equal("ABC", (string?)h.Systems["erp"].Fields(erpId)!["cust_name"]);
+        Assert.Equal(0, (await h.Engine.ReconcileAsync("Customer", dryRun: true, CancellationToken.None)).Drift);
+    }
 }
