@@ -263,6 +263,19 @@ public sealed partial class SyncEngine
         }
     }
 
+    /// <summary>
+    /// Applies the delete policy to a record found missing. Under <c>ignore</c> the entity stays and loses its link there,
+    /// so its next write creates the record again rather than updating one that no longer exists.
+    /// </summary>
+    private static void RecordGone(SyncPlanner planner, SyncWorkingSet set, Mapping mapping, string recordId, DateTimeOffset now)
+    {
+        var gone = new SourceRecord(recordId, [], Deleted: true);
+        if (planner.Ingest(set, mapping, gone, ([], []), now, planWrites: false) == IngestOutcome.Ignored && set.LinkOfRecord(mapping, recordId) is { } stale)
+        {
+            set.Unlink(stale);
+        }
+    }
+
     private bool MappingIfMatch(SyncWrite write) =>
         Model.Entity(write.Entity)?.Mappings.FirstOrDefault(m => m.Connection == write.Connection && m.RecordType == write.RecordType)?.IfMatch ?? false;
 
@@ -317,6 +330,11 @@ public sealed partial class SyncEngine
                         if (current.GetValueOrDefault(write.Id) is { } record)
                         {
                             planner.Ingest(set, mapping, record, RecordMapper.In(mapping, record.Fields, Expressions, now), now, planWrites: false);
+                        }
+                        else if (current.ContainsKey(write.Id) && write.Operation != WriteOperation.Delete)
+                        {
+                            // The record is gone: a delete nobody told us about. Take it as one, or the same write would be refused forever.
+                            RecordGone(planner, set, mapping, write.RecordId!, now);
                         }
 
                         if (set.Entity(write.EntityId) is { } e)

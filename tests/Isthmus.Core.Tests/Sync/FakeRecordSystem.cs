@@ -98,7 +98,12 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
             Writes++;
             var id = write.Id ?? $"{name}-{++_ids}";
             var exists = _records.TryGetValue(id, out var r) && !r.Deleted;
-            if (write.ExpectedVersion is { } expected && exists && expected != r.Version.ToString(CultureInfo.InvariantCulture))
+            if (write.ExpectedVersion is not null && !exists)
+            {
+                throw new RecordConflictException($"{id} does not exist (any more)", null); // as an If-Match on a missing resource: 412
+            }
+
+            if (write.ExpectedVersion is { } expected && expected != r.Version.ToString(CultureInfo.InvariantCulture))
             {
                 throw new RecordConflictException($"{id} is at version {r.Version}, not {expected}", Snapshot(id));
             }

@@ -235,6 +235,43 @@ public sealed class SyncEngineTests
         Assert.Equal("C级", (string?)h.Systems["crm"].Fields("42")!["level"]);
     }
 
+    [Theory]
+    [InlineData("soft")]
+    [InlineData("ignore")]
+    public async Task A_record_deleted_behind_the_back_ends_the_refused_update_by_the_delete_policy_instead_of_looping(string deletes)
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml.Replace("wins: lww", $"wins: lww\n      deletes: {deletes}", StringComparison.Ordinal), "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        var erpId = Assert.Single(h.Systems["erp"].Ids);
+        await h.DeliverAsync("Customer", "erp");
+
+        // Someone deletes the ERP's record and the notification is lost; then the CRM renames the customer.
+        h.Systems["erp"].Delete(erpId);
+        h.Systems["erp"].Notifications.Clear();
+        h.Systems["crm"].Edit("42", new JsonObject { ["company_full_name"] = "ABC Ltd" });
+        await h.DeliverAsync("Customer", "crm");
+        var before = h.Systems["erp"].Writes;
+        await h.FlushWritesAsync();
+
+        var entity = (await h.Store.EntityPageAsync("Customer", null, 10, CancellationToken.None)).Single();
+        if (deletes == "soft")
+        {
+            Assert.True(entity.Deleted); // the delete is taken as one, and nothing more is written
+            Assert.Equal(before + 1, h.Systems["erp"].Writes);
+            Assert.Empty(h.Systems["erp"].Ids);
+        }
+        else
+        {
+            Assert.False(entity.Deleted); // ignored: the entity stays and the ERP gets it again, once
+            Assert.Equal(before + 2, h.Systems["erp"].Writes);
+            var again = Assert.Single(h.Systems["erp"].Ids);
+            Assert.NotEqual(erpId, again);
+            Assert.Equal("ABC Ltd", (string?)h.Systems["erp"].Fields(again)!["cust_name"]);
+        }
+    }
+
     [Fact]
     public async Task Reconciliation_finds_and_repairs_drift_in_a_system_that_is_only_written_to()
     {
