@@ -167,6 +167,16 @@ public sealed partial class SqliteStore : ISyncStore
             ReadEntity, cancellationToken, entity, afterId ?? "", limit);
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<EntityState>> UnlinkedEntitiesAsync(string entity, string connection, string recordType, string? afterId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(
+            """
+            SELECT entity, id, fields, origins, deleted, version, updated_at FROM sync_entities e
+            WHERE entity = $0 AND deleted = 0 AND id > $1
+              AND NOT EXISTS (SELECT 1 FROM sync_links l WHERE l.entity = e.entity AND l.id = e.id AND l.connection = $2 AND l.record_type = $3)
+            ORDER BY id LIMIT $4
+            """, ReadEntity, cancellationToken, entity, afterId ?? "", connection, recordType, limit);
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<LinkState>> LinkPageAsync(string entity, string connection, string recordType, string? afterEntityId, int limit, CancellationToken cancellationToken) =>
         ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND connection = $1 AND record_type = $2 AND id > $3 ORDER BY id LIMIT $4",
             ReadLink, cancellationToken, entity, connection, recordType, afterEntityId ?? "", limit);

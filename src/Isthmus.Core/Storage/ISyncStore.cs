@@ -82,6 +82,9 @@ public interface ISyncStore
     /// <summary>A page of entities (for the API and reconciliation), by id order after <paramref name="afterId"/>.</summary>
     Task<IReadOnlyList<EntityState>> EntityPageAsync(string entity, string? afterId, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Entities not deleted that have no link (not even one being created) to one connection's record type, by id order after <paramref name="afterId"/>.</summary>
+    Task<IReadOnlyList<EntityState>> UnlinkedEntitiesAsync(string entity, string connection, string recordType, string? afterId, int limit, CancellationToken cancellationToken);
+
     /// <summary>Every link of one connection's record type, by entity id order after <paramref name="afterEntityId"/>.</summary>
     Task<IReadOnlyList<LinkState>> LinkPageAsync(string entity, string connection, string recordType, string? afterEntityId, int limit, CancellationToken cancellationToken);
 

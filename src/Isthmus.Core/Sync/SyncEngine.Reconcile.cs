@@ -189,7 +189,9 @@ public sealed partial class SyncEngine
         }
 
         var (missing, repairedMissing) = await MissingAsync(definition, mapping, seen, dryRun, Report, cancellationToken).ConfigureAwait(false);
-        return new MappingReconciliation(mapping.Connection, mapping.RecordType, checkedCount, same, differing, missing, extra, inFlight, repaired + repairedMissing);
+        var (unlinked, repairedUnlinked) = mapping.Writes ? await UnlinkedAsync(definition, mapping, dryRun, Report, cancellationToken).ConfigureAwait(false) : (0, 0);
+        return new MappingReconciliation(mapping.Connection, mapping.RecordType, checkedCount, same, differing, missing + unlinked, extra, inFlight,
+            repaired + repairedMissing + repairedUnlinked);
     }
 
     private static List<FieldDrift> Compare(SyncWorkingSet set, Mapping mapping, EntityState entity, Dictionary<string, JsonNode?> values)
@@ -257,6 +259,58 @@ public sealed partial class SyncEngine
                     else if (!recreate)
                     {
                         planner.Ingest(set, mapping, new SourceRecord(link.RecordId!, [], Deleted: true), ([], []), now);
+                        repaired++;
+                    }
+                }
+
+                var commit = set.Seal();
+                await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+                Wake(commit);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Entities with no record at all in a system they are written to (say its create was refused for good, or it was
+    /// unlinked): reported as missing, and created there on repair.
+    /// </summary>
+    private async Task<(long Missing, long Repaired)> UnlinkedAsync(EntityDefinition definition, Mapping mapping, bool dryRun, Action<DriftItem> report,
+        CancellationToken cancellationToken)
+    {
+        long missing = 0, repaired = 0;
+        string? after = null;
+        while (true)
+        {
+            var page = await _store.UnlinkedEntitiesAsync(definition.Name, mapping.Connection, mapping.RecordType, after, PageSize, cancellationToken).ConfigureAwait(false);
+            if (page.Count == 0)
+            {
+                return (missing, repaired);
+            }
+
+            after = page[^1].Id;
+            missing += page.Count;
+            foreach (var entity in page)
+            {
+                report(new DriftItem("missing", mapping.Connection, mapping.RecordType, entity.Id, null, []));
+            }
+
+            if (dryRun)
+            {
+                continue;
+            }
+
+            var now = _time.GetUtcNow();
+            await InLaneAsync(definition.Name, async () =>
+            {
+                var set = new SyncWorkingSet(definition);
+                await set.LoadEntitiesAsync(_store, page.Select(e => e.Id).ToList(), cancellationToken).ConfigureAwait(false);
+                var planner = new SyncPlanner(definition, Expressions);
+                foreach (var id in page.Select(e => e.Id))
+                {
+                    // Looked at again inside the lane: a change since the page was read may have linked it already.
+                    if (set.Entity(id) is { Deleted: false } entity && set.Link(id, mapping) is null)
+                    {
+                        planner.PlanWrites(set, entity, now);
                         repaired++;
                     }
                 }

@@ -280,10 +280,15 @@ public sealed partial class SyncEngine : IAsyncDisposable
             return $"there is no sync error {id}";
         }
 
-        var (_, mapping, problem) = Find(error.Entity, error.Connection, error.RecordType);
+        var (definition, mapping, problem) = Find(error.Entity, error.Connection, error.RecordType);
         if (problem is not null)
         {
             return problem;
+        }
+
+        if (error.Kind == "write" && error.EntityId is { } entityId)
+        {
+            return await RetryWriteAsync(definition!, entityId, id, cancellationToken).ConfigureAwait(false);
         }
 
         // Prefer the record as it is now; fall back to the copy kept with the error.
@@ -304,6 +309,29 @@ public sealed partial class SyncEngine : IAsyncDisposable
         close.ClosedErrors.Add(id);
         await _store.CommitAsync(close, cancellationToken).ConfigureAwait(false);
         return null;
+    }
+
+    /// <summary>A write a system refused for good: plan again what the entity still needs there (its state now, not the old payload).</summary>
+    private async Task<string?> RetryWriteAsync(EntityDefinition definition, string entityId, long errorId, CancellationToken cancellationToken)
+    {
+        string? failure = null;
+        await InLaneAsync(definition.Name, async () =>
+        {
+            var set = new SyncWorkingSet(definition);
+            await set.LoadEntitiesAsync(_store, [entityId], cancellationToken).ConfigureAwait(false);
+            if (set.Entity(entityId) is not { Deleted: false } entity)
+            {
+                failure = $"{definition.Name} {entityId} no longer exists";
+                return;
+            }
+
+            new SyncPlanner(definition, Expressions).PlanWrites(set, entity, _time.GetUtcNow());
+            set.Commit.ClosedErrors.Add(errorId);
+            var commit = set.Seal();
+            await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+            Wake(commit);
+        }, cancellationToken).ConfigureAwait(false);
+        return failure;
     }
 
     /// <summary>The mapping of <paramref name="entity"/> to <paramref name="connection"/> (and record type, when it has several).</summary>

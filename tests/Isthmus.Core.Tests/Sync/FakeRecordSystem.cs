@@ -25,6 +25,9 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
     /// <summary>Changes waiting to be delivered as notifications (record id, version) in change order.</summary>
     public List<SourceRecord> Notifications { get; } = [];
 
+    /// <summary>When set, a write it answers with an exception is refused with it.</summary>
+    public Func<RecordWrite, Exception?>? Refuse { get; set; }
+
     public DateTimeOffset Clock { get; set; } = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
 
     /// <summary>A person edits the record in the system itself.</summary>
@@ -96,6 +99,11 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
         lock (_gate)
         {
             Writes++;
+            if (Refuse?.Invoke(write) is { } refused)
+            {
+                throw refused;
+            }
+
             var id = write.Id ?? $"{name}-{++_ids}";
             var exists = _records.TryGetValue(id, out var r) && !r.Deleted;
             if (write.ExpectedVersion is not null && !exists)

@@ -273,6 +273,49 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_refused_create_is_written_again_when_its_error_is_retried()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["erp"].Refuse = _ => new Connectors.ConnectorException("customer master data is locked", Connectors.FailureKind.Rejected, statusCode: 422);
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        var error = Assert.Single(await h.Store.ErrorsAsync(true, 10, CancellationToken.None));
+        Assert.Equal("write", error.Kind);
+
+        h.Systems["erp"].Refuse = null;
+        Assert.Null(await h.Engine.RetryErrorAsync(error.Id, CancellationToken.None));
+        await h.FlushWritesAsync();
+        Assert.Equal("ABC", (string?)h.Systems["erp"].Fields(Assert.Single(h.Systems["erp"].Ids))!["cust_name"]);
+        Assert.Empty(await h.Store.ErrorsAsync(true, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_entity_whose_create_was_refused_for_good_is_reported_missing_and_created_by_the_repair()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["erp"].Refuse = _ => new Connectors.ConnectorException("customer master data is locked for month-end closing", Connectors.FailureKind.Rejected, statusCode: 422);
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        Assert.Empty(h.Systems["erp"].Ids);
+        Assert.Contains("locked for month-end", Assert.Single(await h.Store.ErrorsAsync(true, 10, CancellationToken.None)).Problems[0].Message);
+
+        h.Systems["erp"].Refuse = null;
+        var dry = await h.Engine.ReconcileAsync("Customer", dryRun: true, CancellationToken.None);
+        var item = Assert.Single(dry.Items);
+        Assert.Equal(("missing", "erp", null), (item.Kind, item.Connection, item.RecordId));
+        Assert.NotNull(item.EntityId);
+        Assert.Equal(0, await h.FlushWritesAsync());
+
+        await h.Engine.ReconcileAsync("Customer", dryRun: false, CancellationToken.None);
+        await h.FlushWritesAsync();
+        Assert.Equal("ABC", (string?)h.Systems["erp"].Fields(Assert.Single(h.Systems["erp"].Ids))!["cust_name"]);
+        await h.DeliverAsync("Customer", "erp");
+        Assert.Equal(0, (await h.Engine.ReconcileAsync("Customer", dryRun: true, CancellationToken.None)).Drift);
+    }
+
+    [Fact]
     public async Task Reconciliation_finds_and_repairs_drift_in_a_system_that_is_only_written_to()
     {
         var yaml = Yaml.Replace("      erp:\n        records: customers\n", "      erp:\n        records: customers\n        direction: out\n", StringComparison.Ordinal);
