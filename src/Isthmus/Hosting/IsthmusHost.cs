@@ -54,6 +54,7 @@ public static class IsthmusHost
         if (connectors is not null)
         {
             ActionCheck.Check(result.Config.Flows, connectors, errors);
+            MappingCheck.Check(result.Config.Model, connectors, errors);
             if (errors.Count > 0)
             {
                 connectors.DisposeAsync().AsTask().GetAwaiter().GetResult();
