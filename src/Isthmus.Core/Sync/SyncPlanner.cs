@@ -141,7 +141,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             merged[field] = value;
         }
 
-        var invalid = Validate(merged, created);
+        var invalid = Validate(merged, created, now);
         if (invalid.Count > 0)
         {
             // Nothing of the record is applied; a retry after a fix starts from the same state.
@@ -406,7 +406,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         return (null, null);
     }
 
-    private List<MappingProblem> Validate(Dictionary<string, JsonNode?> fields, bool created)
+    private List<MappingProblem> Validate(Dictionary<string, JsonNode?> fields, bool created, DateTimeOffset now)
     {
         var problems = new List<MappingProblem>();
         foreach (var field in definition.Fields.Where(f => f.Required))
@@ -428,7 +428,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             json[name] = value?.DeepClone();
         }
 
-        using var scope = RecordMapper.Scope(expressions, DateTimeOffset.UnixEpoch, "entity", json);
+        using var scope = RecordMapper.Scope(expressions, now, "entity", json); // now(): the time the record is applied
         foreach (var rule in definition.Rules)
         {
             bool ok;

@@ -273,6 +273,26 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_rule_sees_the_time_the_record_is_applied()
+    {
+        var yaml = Yaml.Replace("""
+                  - name: limit-not-negative
+            """, """
+                  - name: not-from-the-future
+                    check: entity.phone == null || entity.phone <= now().toISOString()
+                    message: a date in the future
+                  - name: limit-not-negative
+            """, StringComparison.Ordinal);
+        await using var h = await SyncHarness.StartAsync(yaml, "crm", "erp");
+        h.Systems["crm"].Edit("1", new JsonObject { ["uscc"] = "1", ["company_full_name"] = "Past", ["tel"] = "2001-01-01" });
+        h.Systems["crm"].Edit("2", new JsonObject { ["uscc"] = "2", ["company_full_name"] = "Future", ["tel"] = "2999-01-01" });
+        await h.DeliverAsync("Customer", "crm");
+
+        var error = Assert.Single(await h.Store.ErrorsAsync(true, 10, CancellationToken.None));
+        Assert.Equal(("2", "rule not-from-the-future"), (error.RecordId, error.Problems[0].Rule)); // the past date passed
+    }
+
+    [Fact]
     public async Task A_refused_create_is_written_again_when_its_error_is_retried()
     {
         await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
