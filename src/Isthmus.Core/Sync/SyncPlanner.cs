@@ -397,9 +397,23 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
         foreach (var key in set.MatchKeys(values))
         {
-            if (set.Match(key) is { } id && set.Entity(id) is { Deleted: false } entity && set.Link(id, from) is null)
+            if (set.Match(key) is { } id && set.Entity(id) is { Deleted: false } entity)
             {
-                return (entity, set.AddLink(entity, from, "match", now));
+                switch (set.Link(id, from))
+                {
+                    case null:
+                        return (entity, set.AddLink(entity, from, "match", now));
+                    case { RecordId: null } creating:
+                        // The record Isthmus was about to create here exists already: take it, and drop the queued create
+                        // (whose values predate this record); the merge plans whatever the record still lacks.
+                        set.Commit.ClearedWrites.Add((entity.Entity, entity.Id, from.Connection, from.RecordType));
+                        creating.Pending.Clear();
+                        creating.Outstanding = 0;
+                        creating.Source = "match";
+                        creating.RecordId = record.Id;
+                        set.Touch(creating);
+                        return (entity, creating);
+                }
             }
         }
 

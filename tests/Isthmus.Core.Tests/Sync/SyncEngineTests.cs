@@ -93,6 +93,27 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_record_that_already_exists_is_matched_even_while_its_create_is_still_queued()
+    {
+        // Both systems hold the customer, with different names; the ERP's record is read after the CRM's has queued its creation there.
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        h.Systems["erp"].Clock = h.Systems["crm"].Clock.AddMinutes(1);
+        h.Systems["erp"].Edit("C-0042", new JsonObject { ["tax_no"] = "913100", ["cust_name"] = "ABC Ltd" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.DeliverAsync("Customer", "erp");
+        await h.FlushWritesAsync();
+
+        Assert.Equal(["C-0042"], h.Systems["erp"].Ids);
+        Assert.Equal(["42"], h.Systems["crm"].Ids);
+        var erpLink = Assert.Single(await h.Store.LinksByRecordAsync("Customer", "erp", "customers", ["C-0042"], CancellationToken.None));
+        var crmLink = Assert.Single(await h.Store.LinksByRecordAsync("Customer", "crm", "customers", ["42"], CancellationToken.None));
+        Assert.Equal(crmLink.EntityId, erpLink.EntityId);
+        Assert.Equal("ABC Ltd", (string?)h.Systems["crm"].Fields("42")!["company_full_name"]); // the newer name, by last writer wins
+        Assert.Equal("ABC Ltd", (string?)h.Systems["erp"].Fields("C-0042")!["cust_name"]);
+    }
+
+    [Fact]
     public async Task The_source_of_truth_wins_over_a_stale_write_from_another_system()
     {
         // The CRM shows the limit too, but the ERP owns it.
