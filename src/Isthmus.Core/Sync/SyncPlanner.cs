@@ -82,6 +82,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         var at = record.UpdatedAt ?? now;
         var accepted = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         var held = new List<(string Field, JsonNode? Value)>();
+        var news = false;
         foreach (var (field, value) in values)
         {
             var known = link.Base.TryGetValue(field, out var baseValue);
@@ -94,6 +95,8 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             {
                 continue; // our own write, seen before its acknowledgement
             }
+
+            news = true;
 
             var current = entity.Fields.GetValueOrDefault(field);
             if (FieldValues.Same(current, value))
@@ -160,6 +163,15 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             }
 
             return IngestOutcome.Rejected;
+        }
+
+        if (news && link.Outstanding > 0 && link.RecordId is not null)
+        {
+            // The record changed after the writes queued to it were planned, so they rest on an older belief of it, and their
+            // version check (read when they are sent) would let them overwrite the change. Drop them; they are planned again.
+            set.Commit.ClearedWrites.Add((definition.Name, entity.Id, from.Connection, from.RecordType));
+            link.Pending.Clear();
+            link.Outstanding = 0;
         }
 
         foreach (var (field, value) in accepted)

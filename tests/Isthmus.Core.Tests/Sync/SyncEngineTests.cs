@@ -158,6 +158,31 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_change_read_from_a_system_drops_the_writes_queued_to_it_before_it_changed()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "Old" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        await h.DeliverAsync("Customer", "erp");
+        var erpId = Assert.Single(h.Systems["erp"].Ids);
+
+        // The ERP renames and that is queued for the CRM; then the CRM renames, later, and wins: the queued write is obsolete.
+        h.Systems["erp"].Edit(erpId, new JsonObject { ["cust_name"] = "From ERP" });
+        await h.DeliverAsync("Customer", "erp");
+        h.Systems["crm"].Clock = h.Systems["erp"].Clock.AddMinutes(1);
+        h.Systems["crm"].Edit("42", new JsonObject { ["company_full_name"] = "From CRM" });
+        await h.DeliverAsync("Customer", "crm");
+        var crmWrites = h.Systems["crm"].Writes;
+        await h.FlushWritesAsync();
+
+        // The CRM already holds the winner: the old name is not written over it (its version check would have passed).
+        Assert.Equal(crmWrites, h.Systems["crm"].Writes);
+        Assert.Equal("From CRM", (string?)h.Systems["crm"].Fields("42")!["company_full_name"]);
+        Assert.Equal("From CRM", (string?)h.Systems["erp"].Fields(erpId)!["cust_name"]);
+    }
+
+    [Fact]
     public async Task A_manual_field_edited_on_both_sides_becomes_a_conflict_and_its_resolution_goes_everywhere()
     {
         await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
