@@ -57,6 +57,9 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
         }
     }
 
+    /// <summary>Writes refused for a stale version (412).</summary>
+    public int Refused { get; private set; }
+
     /// <summary>Writes still to refuse with a transient failure (a 503) before writes succeed again.</summary>
     public int FailNextWrites { get; set; }
 
@@ -142,6 +145,7 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
             var exists = _records.TryGetValue(id, out var r) && !r.Deleted;
             if (write.ExpectedVersion is { } expected && exists && expected != r.Version.ToString(CultureInfo.InvariantCulture))
             {
+                Refused++;
                 throw new RecordConflictException($"{id} is at version {r.Version}, not {expected}", ConflictWithoutCurrent ? null : Snapshot(id));
             }
 

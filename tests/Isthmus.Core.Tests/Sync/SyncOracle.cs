@@ -33,10 +33,23 @@ internal sealed class SyncOracle(Func<string, string, string?> modelField, strin
         }
     }
 
-    /// <summary>A person resolved a conflict with a new value: it supersedes every edit of the field so far.</summary>
-    public void Resolved(string key, string field, string value)
+    /// <summary>
+    /// A person resolved a conflict with a new value: it supersedes the values the conflict offered and what they superseded,
+    /// not edits sync had not read yet (those are concurrent with the resolution).
+    /// </summary>
+    public void Resolved(string key, string field, string value, IEnumerable<string?> offered)
     {
-        var edit = new Edit(_edits.Count, key, field, value, [.. _edits.Where(e => e.Key == key && e.Field == field).Select(e => e.Id)]);
+        var history = new HashSet<int>();
+        foreach (var candidate in offered)
+        {
+            if (candidate is not null && _byValue.TryGetValue(candidate, out var e))
+            {
+                history.UnionWith(e.History);
+                history.Add(e.Id);
+            }
+        }
+
+        var edit = new Edit(_edits.Count, key, field, value, history);
         _edits.Add(edit);
         _byValue[value] = edit;
     }

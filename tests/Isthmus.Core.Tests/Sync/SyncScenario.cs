@@ -72,6 +72,13 @@ public sealed record FailStep(int System) : SyncStep
     public override string ToString() => $"{Name(System)} fails its next write";
 }
 
+/// <summary>A person resolves one of the open conflicts (picked by position), with a value of their own.</summary>
+public sealed record ResolveStep(int Pick) : SyncStep
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"resolve conflict #{Pick}";
+}
+
 /// <summary>A reconciliation runs (and repairs).</summary>
 public sealed record ReconcileStep : SyncStep
 {
@@ -152,7 +159,8 @@ public static class SyncScenarios
             (6, Gen.Constant((SyncStep)new FlushStep())),
             (8, system.Select(s => (SyncStep)new PollStep(s))),
             (3, system.Select(s => (SyncStep)new FailStep(s))),
-            (2, Gen.Constant((SyncStep)new ReconcileStep())));
+            (2, Gen.Constant((SyncStep)new ReconcileStep())),
+            (3, pick.Select(p => (SyncStep)new ResolveStep(p))));
     }
 
     /// <summary>Smaller scenarios first: fewer steps (halves, then quarters, … then one at a time), fewer systems and entities, plainer steps and seeds.</summary>
@@ -238,6 +246,9 @@ public static class SyncScenarios
                     yield return deliver with { Pick = 0 };
                 }
 
+                break;
+            case ResolveStep { Pick: > 0 } resolve:
+                yield return resolve with { Pick = 0 };
                 break;
             case DropStep { Pick: > 0 } drop:
                 yield return drop with { Pick = 0 };
