@@ -91,6 +91,11 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
                 continue;
             }
 
+            if (!known && value is null)
+            {
+                continue; // a record that never held the field (just matched, or created without it) says nothing about it
+            }
+
             if (link.Pending.TryGetValue(field, out var pending) && FieldValues.Same(value, pending))
             {
                 continue; // our own write, seen before its acknowledgement

@@ -133,6 +133,26 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_record_that_never_held_a_field_does_not_wipe_its_value_even_from_the_source_of_truth()
+    {
+        // The CRM shows the limit too; the ERP owns it but has not said anything yet, so the CRM's value fills the gap.
+        await using var h = await SyncHarness.StartAsync(Yaml.Replace("phone: tel\n", "phone: tel\n          creditLimit: limit\n", StringComparison.Ordinal), "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        var erpId = Assert.Single(h.Systems["erp"].Ids);
+        h.Systems["crm"].Edit("42", new JsonObject { ["limit"] = 500 });
+        await h.DeliverAsync("Customer", "crm");
+
+        // The ERP's notification of the record Isthmus created there (without a limit) arrives now: it says nothing about the limit.
+        await h.DeliverAsync("Customer", "erp");
+        await h.FlushWritesAsync();
+
+        Assert.Equal(500m, decimal.Parse(h.Systems["crm"].Fields("42")!["limit"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(50000m, decimal.Parse(h.Systems["erp"].Fields(erpId)!["limit_cents"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task Concurrent_edits_of_one_field_resolve_last_writer_wins_and_converge()
     {
         await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
