@@ -116,7 +116,15 @@ public sealed class SyncConvergenceProperties
                 foreach (var field in Enum.GetValues<ItemField>())
                 {
                     var f = FieldName(field);
-                    fields[RecordField(name, f)] = seed.Shared[(int)field] ? $"{Key(seed.Entity)}.{f}" : $"{Key(seed.Entity)}.{f}.{name}";
+                    switch (seed.Values[(int)field])
+                    {
+                        case SeedValue.Shared:
+                            fields[RecordField(name, f)] = $"{Key(seed.Entity)}.{f}";
+                            break;
+                        case SeedValue.Own:
+                            fields[RecordField(name, f)] = $"{Key(seed.Entity)}.{f}.{name}";
+                            break;
+                    }
                 }
 
                 _systems[seed.System].Edit($"{name}-{Key(seed.Entity)}", fields);
@@ -138,11 +146,12 @@ public sealed class SyncConvergenceProperties
             await QuiesceAsync();
             await CheckAsync("after the scenario settled");
 
-            // Bounded: each value entered reaches each other system at most once; a write refused for a stale version (each one
-            // caused by a person's change in that system) or by a failure is tried once more.
+            // Bounded: each entity's record is created at most once in each other system, each value entered reaches each other
+            // system at most once, and a write refused for a stale version (each one caused by a person's change in that system)
+            // or by a failure is tried once more.
             var writes = Writes;
             var refused = _systems.Sum(x => x.Refused);
-            var bound = ((_scenario.Systems - 1) * _oracle.Changes) + refused + _failed;
+            var bound = ((_scenario.Systems - 1) * (_scenario.Entities + _oracle.Changes)) + refused + _failed;
             if (writes > bound)
             {
                 throw new InvalidOperationException($"{writes} writes for {_oracle.Changes} values entered over {_scenario.Systems} systems, {refused} refused for a stale version, {_failed} failed (at most {bound} expected)");
@@ -346,6 +355,16 @@ public sealed class SyncConvergenceProperties
                     if (conflict is not null)
                     {
                         problems.Add($"{key}.{field} has an open conflict ({string.Join(", ", conflict.Candidates.Select(c => $"{c.Source}:{c.Value}"))}) but its edits were not concurrent: {SyncOracle.Describe(latest)}");
+                        continue;
+                    }
+
+                    if (latest.Count == 0)
+                    {
+                        if (values.Values.Any(v => v is not null) || entity.Fields.GetValueOrDefault(field) is not null)
+                        {
+                            problems.Add($"{key}.{field} was never entered but holds {shown}, model '{entity.Fields.GetValueOrDefault(field)}'");
+                        }
+
                         continue;
                     }
 

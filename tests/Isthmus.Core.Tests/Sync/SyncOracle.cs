@@ -131,7 +131,8 @@ internal sealed class SyncOracle(Func<string, string, string?> modelField, strin
 
         foreach (var (field, node) in fields)
         {
-            var value = (string?)node ?? throw new InvalidOperationException($"{change.System}/{change.RecordId}: {field} was set to null");
+            var value = (string?)node ?? throw new InvalidOperationException(
+                $"{(change.ByUser ? "a person" : "sync")} cleared {key}.{field} in {change.System}/{change.RecordId}{(change.ByUser ? "" : ": a value was wiped")}");
             var seen = Seen(change.System, key, field!);
             if (change.ByUser)
             {

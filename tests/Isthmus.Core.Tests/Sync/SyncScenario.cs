@@ -86,13 +86,24 @@ public sealed record ReconcileStep : SyncStep
     public override string ToString() => "reconcile";
 }
 
+/// <summary>What a seed record holds in a field.</summary>
+public enum SeedValue
+{
+    /// <summary>The value every seed of the entity that shares holds.</summary>
+    Shared,
+    /// <summary>A value of this system's own.</summary>
+    Own,
+    /// <summary>Nothing: the record lacks the field.</summary>
+    Absent,
+}
+
 /// <summary>A record of entity k<paramref name="Entity"/> that exists in a system before sync starts.</summary>
-/// <param name="Shared">Per field (owned, lww, note): the value is the one other systems' seeds of this entity share, not this system's own.</param>
-public sealed record SeedRecord(int Entity, int System, bool[] Shared, bool SameSecond)
+/// <param name="Values">Per field (owned, lww, note).</param>
+public sealed record SeedRecord(int Entity, int System, SeedValue[] Values, bool SameSecond)
 {
     /// <inheritdoc/>
     public override string ToString() =>
-        $"k{Entity} in {SyncStep.Name(System)} ({string.Join(", ", Enum.GetValues<ItemField>().Select(f => $"{f.ToString().ToLowerInvariant()} {(Shared[(int)f] ? "shared" : "own")}"))}){(SameSecond ? " in the same second" : "")}";
+        $"k{Entity} in {SyncStep.Name(System)} ({string.Join(", ", Enum.GetValues<ItemField>().Select(f => $"{f.ToString().ToLowerInvariant()} {Values[(int)f].ToString().ToLowerInvariant()}"))}){(SameSecond ? " in the same second" : "")}";
 }
 
 /// <summary>Records that exist before sync starts, then a random interleaving of edits, notifications (lost, repeated, late), writes, polls.</summary>
@@ -139,9 +150,9 @@ public static class SyncScenarios
         Gen.CollectToList(Enumerable.Range(0, entities), e =>
                 from mask in Gen.Choose(1, (1 << systems) - 1)
                 from seeds in Gen.CollectToList(Enumerable.Range(0, systems).Where(s => (mask & (1 << s)) != 0), s =>
-                    from shared in Gen.ArrayOf(Gen.Elements(true, false), 3)
+                    from values in Gen.ArrayOf(Gen.Elements(SeedValue.Shared, SeedValue.Shared, SeedValue.Own, SeedValue.Own, SeedValue.Absent), 3)
                     from same in Gen.Elements(false, false, true)
-                    select new SeedRecord(e, s, shared, same))
+                    select new SeedRecord(e, s, values, same))
                 select seeds)
             .Select(lists => (IReadOnlyList<SeedRecord>)lists.SelectMany(l => l).ToList());
 
@@ -206,6 +217,16 @@ public static class SyncScenarios
             if (s.Seeds.Count(x => x.Entity == seed.Entity) > 1)
             {
                 yield return s with { Seeds = [.. s.Seeds.Take(i), .. s.Seeds.Skip(i + 1)] };
+            }
+
+            for (var f = 0; f < seed.Values.Length; f++)
+            {
+                if (seed.Values[f] != SeedValue.Shared)
+                {
+                    var values = (SeedValue[])seed.Values.Clone();
+                    values[f] = seed.Values[f] == SeedValue.Absent ? SeedValue.Own : SeedValue.Shared;
+                    yield return s with { Seeds = [.. s.Seeds.Take(i), seed with { Values = values }, .. s.Seeds.Skip(i + 1)] };
+                }
             }
 
             if (seed.SameSecond)
