@@ -26,6 +26,27 @@ public sealed class SyncConvergenceProperties
     [Property(Arbitrary = new[] { typeof(SyncScenarios) }, MaxTest = 40)]
     public void Sync_converges_to_what_the_policies_promise(SyncScenario scenario) => RunAsync(scenario).GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Found by the property and not fixed yet: last writer wins is decided against the current value only. Here b's change
+    /// loses a tie to c's (b &lt; c), then a's change, made on top of c's in the same second, replaces c's without ever
+    /// meeting b's, which it would lose to (a &lt; b). Delivered in the other order, b's change wins: the outcome depends on the order.
+    /// </summary>
+    [Fact(Skip = "last writer wins in a tie depends on delivery order; a fix needs a field's origin to rank a change made on top of another at least as new as it")]
+    public async Task Last_writer_wins_in_a_tie_does_not_depend_on_the_order_changes_arrive()
+    {
+        var seeds = Enumerable.Range(0, 3).Select(s => new SeedRecord(0, s, [SeedValue.Shared, SeedValue.Shared, SeedValue.Shared], SameSecond: false)).ToList();
+        await RunAsync(new SyncScenario(3, 1, false, seeds,
+        [
+            new EditStep(2, 0, ItemField.Lww, SameSecond: false),
+            new DeliverStep(2, 1, Twice: false, Keep: false),
+            new SendStep(0),
+            new EditStep(0, 0, ItemField.Lww, SameSecond: true),
+            new EditStep(1, 0, ItemField.Lww, SameSecond: true),
+            new DeliverStep(1, 1, Twice: false, Keep: false),
+            new DeliverStep(0, 2, Twice: false, Keep: false),
+        ]));
+    }
+
     /// <summary>The scenario's configuration: one entity, a field per policy, system b naming its record fields differently.</summary>
     internal static string Yaml(int systems)
     {
