@@ -82,6 +82,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         var at = record.UpdatedAt ?? now;
         var accepted = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         var held = new List<(string Field, JsonNode? Value)>();
+        var news = false;
         foreach (var (field, value) in values)
         {
             var known = link.Base.TryGetValue(field, out var baseValue);
@@ -90,10 +91,17 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
                 continue;
             }
 
+            if (!known && value is null)
+            {
+                continue; // a record that never held the field (just matched, or created without it) says nothing about it
+            }
+
             if (link.Pending.TryGetValue(field, out var pending) && FieldValues.Same(value, pending))
             {
                 continue; // our own write, seen before its acknowledgement
             }
+
+            news = true;
 
             var current = entity.Fields.GetValueOrDefault(field);
             if (FieldValues.Same(current, value))
@@ -160,6 +168,15 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             }
 
             return IngestOutcome.Rejected;
+        }
+
+        if (news && link.Outstanding > 0 && link.RecordId is not null)
+        {
+            // The record changed after the writes queued to it were planned, so they rest on an older belief of it, and their
+            // version check (read when they are sent) would let them overwrite the change. Drop them; they are planned again.
+            set.Commit.ClearedWrites.Add((definition.Name, entity.Id, from.Connection, from.RecordType));
+            link.Pending.Clear();
+            link.Outstanding = 0;
         }
 
         foreach (var (field, value) in accepted)
@@ -397,9 +414,23 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
         foreach (var key in set.MatchKeys(values))
         {
-            if (set.Match(key) is { } id && set.Entity(id) is { Deleted: false } entity && set.Link(id, from) is null)
+            if (set.Match(key) is { } id && set.Entity(id) is { Deleted: false } entity)
             {
-                return (entity, set.AddLink(entity, from, "match", now));
+                switch (set.Link(id, from))
+                {
+                    case null:
+                        return (entity, set.AddLink(entity, from, "match", now));
+                    case { RecordId: null } creating:
+                        // The record Isthmus was about to create here exists already: take it, and drop the queued create
+                        // (whose values predate this record); the merge plans whatever the record still lacks.
+                        set.Commit.ClearedWrites.Add((entity.Entity, entity.Id, from.Connection, from.RecordType));
+                        creating.Pending.Clear();
+                        creating.Outstanding = 0;
+                        creating.Source = "match";
+                        creating.RecordId = record.Id;
+                        set.Touch(creating);
+                        return (entity, creating);
+                }
             }
         }
 

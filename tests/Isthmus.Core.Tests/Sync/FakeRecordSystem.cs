@@ -6,20 +6,33 @@ using Isthmus.Records;
 
 namespace Isthmus.Core.Tests.Sync;
 
+/// <summary>A clock several fake systems share, moved only by the test (so changes in different systems can share a second).</summary>
+internal sealed class SharedClock
+{
+    public DateTimeOffset Now { get; set; } = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
+}
+
+/// <summary>One change of a record as a fake system saw it: by a person (<see cref="ByUser"/>) or written through the connector.</summary>
+/// <param name="Fields">The record fields the change set (all of them for a create).</param>
+internal sealed record RecordChange(string System, string RecordId, bool ByUser, JsonObject Fields, long Version, DateTimeOffset UpdatedAt);
+
 /// <summary>
 /// An in-memory system of records for sync tests: integer versions, a change feed by sequence, If-Match, and a
 /// queue of change notifications the test delivers (or drops, or repeats) when it likes.
 /// </summary>
-internal sealed class FakeRecordSystem(string name) : IRecordConnector
+/// <param name="clock">A clock shared with other systems, moved by the test; without one each change moves this system's own clock a second.</param>
+/// <param name="log">Where every change is appended, in the order the systems made them.</param>
+internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, List<RecordChange>? log = null) : IRecordConnector
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (JsonObject Fields, long Version, long Seq, bool Deleted)> _records = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (JsonObject Fields, long Version, long Seq, bool Deleted, DateTimeOffset UpdatedAt)> _records = new(StringComparer.Ordinal);
     private long _seq;
     private long _ids;
+    private DateTimeOffset _clock = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
 
     public string Connection => name;
 
-    /// <summary>Writes made through the connector (by the sync engine).</summary>
+    /// <summary>Writes made through the connector (by the sync engine), refused ones included.</summary>
     public int Writes;
 
     /// <summary>Changes waiting to be delivered as notifications (record id, version) in change order.</summary>
@@ -28,7 +41,33 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
     /// <summary>When set, a write it answers with an exception is refused with it.</summary>
     public Func<RecordWrite, Exception?>? Refuse { get; set; }
 
-    public DateTimeOffset Clock { get; set; } = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
+    /// <summary>Every notification this system ever queued, delivered or not (for redelivering old ones late).</summary>
+    public List<SourceRecord> Sent { get; } = [];
+
+    public DateTimeOffset Clock
+    {
+        get => clock?.Now ?? _clock;
+        set
+        {
+            if (clock is null)
+            {
+                _clock = value;
+            }
+            else
+            {
+                clock.Now = value;
+            }
+        }
+    }
+
+    /// <summary>Writes refused for a stale version (412).</summary>
+    public int Refused { get; private set; }
+
+    /// <summary>Writes still to refuse with a transient failure (a 503) before writes succeed again.</summary>
+    public int FailNextWrites { get; set; }
+
+    /// <summary>Refuse a stale write without the current record (as a bare 412 does), so the engine has to read it again.</summary>
+    public bool ConflictWithoutCurrent { get; set; }
 
     /// <summary>A person edits the record in the system itself.</summary>
     public SourceRecord Edit(string id, JsonObject fields)
@@ -41,7 +80,7 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
                 merged[k] = v?.DeepClone();
             }
 
-            return Store(id, merged, r.Version + 1);
+            return Store(id, merged, r.Version + 1, fields, byUser: true);
         }
     }
 
@@ -50,8 +89,8 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
         lock (_gate)
         {
             var r = _records[id];
-            _records[id] = (r.Fields, r.Version + 1, ++_seq, true);
-            Notifications.Add(Snapshot(id));
+            _records[id] = (r.Fields, r.Version + 1, ++_seq, true, Clock);
+            Notify(Snapshot(id));
         }
     }
 
@@ -104,6 +143,12 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
                 throw refused;
             }
 
+            if (FailNextWrites > 0)
+            {
+                FailNextWrites--;
+                throw new ConnectorException($"{name} is unavailable (503)", FailureKind.Transient, statusCode: 503);
+            }
+
             var id = write.Id ?? $"{name}-{++_ids}";
             var exists = _records.TryGetValue(id, out var r) && !r.Deleted;
             if (write.ExpectedVersion is not null && !exists)
@@ -113,7 +158,8 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
 
             if (write.ExpectedVersion is { } expected && expected != r.Version.ToString(CultureInfo.InvariantCulture))
             {
-                throw new RecordConflictException($"{id} is at version {r.Version}, not {expected}", Snapshot(id));
+                Refused++;
+                throw new RecordConflictException($"{id} is at version {r.Version}, not {expected}", ConflictWithoutCurrent ? null : Snapshot(id));
             }
 
             var merged = exists ? (JsonObject)r.Fields.DeepClone() : [];
@@ -122,7 +168,7 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
                 merged[k] = v?.DeepClone();
             }
 
-            return ValueTask.FromResult(Store(id, merged, (exists ? r.Version : 0) + 1));
+            return ValueTask.FromResult(Store(id, merged, (exists ? r.Version : 0) + 1, write.Fields, byUser: false));
         }
     }
 
@@ -133,8 +179,8 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
             Writes++;
             if (_records.TryGetValue(id, out var r) && !r.Deleted)
             {
-                _records[id] = (r.Fields, r.Version + 1, ++_seq, true);
-                Notifications.Add(Snapshot(id));
+                _records[id] = (r.Fields, r.Version + 1, ++_seq, true, Clock);
+                Notify(Snapshot(id));
             }
         }
 
@@ -143,20 +189,31 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private SourceRecord Store(string id, JsonObject fields, long version)
+    private SourceRecord Store(string id, JsonObject fields, long version, JsonObject changed, bool byUser)
     {
-        Clock = Clock.AddSeconds(1);
+        if (clock is null)
+        {
+            _clock = _clock.AddSeconds(1);
+        }
+
         fields["id"] = id;
-        _records[id] = (fields, version, ++_seq, false);
+        _records[id] = (fields, version, ++_seq, false, Clock);
+        log?.Add(new RecordChange(name, id, byUser, (JsonObject)changed.DeepClone(), version, Clock));
         var snapshot = Snapshot(id);
-        Notifications.Add(snapshot);
+        Notify(snapshot);
         return snapshot;
+    }
+
+    private void Notify(SourceRecord snapshot)
+    {
+        Notifications.Add(snapshot);
+        Sent.Add(snapshot);
     }
 
     private SourceRecord Snapshot(string id)
     {
         var r = _records[id];
-        return new SourceRecord(id, (JsonObject)r.Fields.DeepClone(), r.Version.ToString(CultureInfo.InvariantCulture), Clock, r.Deleted);
+        return new SourceRecord(id, (JsonObject)r.Fields.DeepClone(), r.Version.ToString(CultureInfo.InvariantCulture), r.UpdatedAt, r.Deleted);
     }
 }
 

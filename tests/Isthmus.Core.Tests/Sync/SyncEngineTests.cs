@@ -93,6 +93,27 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_record_that_already_exists_is_matched_even_while_its_create_is_still_queued()
+    {
+        // Both systems hold the customer, with different names; the ERP's record is read after the CRM's has queued its creation there.
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        h.Systems["erp"].Clock = h.Systems["crm"].Clock.AddMinutes(1);
+        h.Systems["erp"].Edit("C-0042", new JsonObject { ["tax_no"] = "913100", ["cust_name"] = "ABC Ltd" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.DeliverAsync("Customer", "erp");
+        await h.FlushWritesAsync();
+
+        Assert.Equal(["C-0042"], h.Systems["erp"].Ids);
+        Assert.Equal(["42"], h.Systems["crm"].Ids);
+        var erpLink = Assert.Single(await h.Store.LinksByRecordAsync("Customer", "erp", "customers", ["C-0042"], CancellationToken.None));
+        var crmLink = Assert.Single(await h.Store.LinksByRecordAsync("Customer", "crm", "customers", ["42"], CancellationToken.None));
+        Assert.Equal(crmLink.EntityId, erpLink.EntityId);
+        Assert.Equal("ABC Ltd", (string?)h.Systems["crm"].Fields("42")!["company_full_name"]); // the newer name, by last writer wins
+        Assert.Equal("ABC Ltd", (string?)h.Systems["erp"].Fields("C-0042")!["cust_name"]);
+    }
+
+    [Fact]
     public async Task The_source_of_truth_wins_over_a_stale_write_from_another_system()
     {
         // The CRM shows the limit too, but the ERP owns it.
@@ -109,6 +130,26 @@ public sealed class SyncEngineTests
         await h.FlushWritesAsync();
         Assert.Equal(1000m, h.Systems["crm"].Fields(crmId)!["limit"]!.GetValue<decimal>());
         Assert.Equal(100000, (int)h.Systems["erp"].Fields("E1")!["limit_cents"]!);
+    }
+
+    [Fact]
+    public async Task A_record_that_never_held_a_field_does_not_wipe_its_value_even_from_the_source_of_truth()
+    {
+        // The CRM shows the limit too; the ERP owns it but has not said anything yet, so the CRM's value fills the gap.
+        await using var h = await SyncHarness.StartAsync(Yaml.Replace("phone: tel\n", "phone: tel\n          creditLimit: limit\n", StringComparison.Ordinal), "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        var erpId = Assert.Single(h.Systems["erp"].Ids);
+        h.Systems["crm"].Edit("42", new JsonObject { ["limit"] = 500 });
+        await h.DeliverAsync("Customer", "crm");
+
+        // The ERP's notification of the record Isthmus created there (without a limit) arrives now: it says nothing about the limit.
+        await h.DeliverAsync("Customer", "erp");
+        await h.FlushWritesAsync();
+
+        Assert.Equal(500m, decimal.Parse(h.Systems["crm"].Fields("42")!["limit"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(50000m, decimal.Parse(h.Systems["erp"].Fields(erpId)!["limit_cents"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -134,6 +175,31 @@ public sealed class SyncEngineTests
 
         Assert.Equal("From ERP", (string?)h.Systems["crm"].Fields("42")!["company_full_name"]);
         Assert.Equal("From ERP", (string?)h.Systems["erp"].Fields(erpId)!["cust_name"]);
+    }
+
+    [Fact]
+    public async Task A_change_read_from_a_system_drops_the_writes_queued_to_it_before_it_changed()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "Old" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        await h.DeliverAsync("Customer", "erp");
+        var erpId = Assert.Single(h.Systems["erp"].Ids);
+
+        // The ERP renames and that is queued for the CRM; then the CRM renames, later, and wins: the queued write is obsolete.
+        h.Systems["erp"].Edit(erpId, new JsonObject { ["cust_name"] = "From ERP" });
+        await h.DeliverAsync("Customer", "erp");
+        h.Systems["crm"].Clock = h.Systems["erp"].Clock.AddMinutes(1);
+        h.Systems["crm"].Edit("42", new JsonObject { ["company_full_name"] = "From CRM" });
+        await h.DeliverAsync("Customer", "crm");
+        var crmWrites = h.Systems["crm"].Writes;
+        await h.FlushWritesAsync();
+
+        // The CRM already holds the winner: the old name is not written over it (its version check would have passed).
+        Assert.Equal(crmWrites, h.Systems["crm"].Writes);
+        Assert.Equal("From CRM", (string?)h.Systems["crm"].Fields("42")!["company_full_name"]);
+        Assert.Equal("From CRM", (string?)h.Systems["erp"].Fields(erpId)!["cust_name"]);
     }
 
     [Fact]

@@ -40,9 +40,13 @@ internal sealed class SyncHarness : IAsyncDisposable
 
     public ISyncStore Store => _store;
 
-    public static async Task<SyncHarness> StartAsync(string yaml, params string[] systems)
+    public static Task<SyncHarness> StartAsync(string yaml, params string[] systems) =>
+        StartAsync(yaml, systems.Select(s => new FakeRecordSystem(s)));
+
+    /// <summary>Starts over systems the test built (with a shared clock, a change log).</summary>
+    public static async Task<SyncHarness> StartAsync(string yaml, IEnumerable<FakeRecordSystem> systems)
     {
-        var harness = new SyncHarness(yaml, systems.ToDictionary(s => s, s => new FakeRecordSystem(s)));
+        var harness = new SyncHarness(yaml, systems.ToDictionary(s => s.Connection, s => s));
         await harness._store.InitializeAsync(CancellationToken.None);
         return harness;
     }
@@ -62,6 +66,38 @@ internal sealed class SyncHarness : IAsyncDisposable
                 await Engine.IngestAsync(Mapping(entity, connection), [record], null, CancellationToken.None);
             }
         }
+    }
+
+    /// <summary>Delivers one waiting notification of <paramref name="connection"/>, picked by position (so out of order), <paramref name="copies"/> times.</summary>
+    /// <param name="keep">Leave it waiting too, so it arrives again later (a redelivery).</param>
+    public async Task DeliverOneAsync(string entity, string connection, int index, int copies = 1, bool keep = false)
+    {
+        var system = Systems[connection];
+        var record = system.Notifications[index];
+        if (!keep)
+        {
+            system.Notifications.RemoveAt(index);
+        }
+
+        for (var i = 0; i < copies; i++)
+        {
+            await Engine.IngestAsync(Mapping(entity, connection), [record], null, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Reads <paramref name="connection"/>'s change feed from the kept cursor, as a scheduled poll does.</summary>
+    public Task<IngestSummary> PollAsync(string entity, string connection) => Engine.PollAsync(Mapping(entity, connection), CancellationToken.None);
+
+    /// <summary>Sends the writes due on one connection once (a writer's single pass); returns how many were sent.</summary>
+    public async Task<int> SendDueOnceAsync(string connection)
+    {
+        var due = await _store.DueWritesAsync(connection, DateTimeOffset.UtcNow.AddYears(10), 1000, CancellationToken.None);
+        if (due.Count > 0)
+        {
+            await Engine.SendForTestsAsync(connection, due, CancellationToken.None);
+        }
+
+        return due.Count;
     }
 
     /// <summary>Sends every due write, repeatedly, until none is left (writers are not started; the test drives them).</summary>
