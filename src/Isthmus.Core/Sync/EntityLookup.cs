@@ -51,7 +51,7 @@ public sealed class EntityLookup(ISyncStore store, DataModel model, Cancellation
                 ? null
                 : new SyncWorkingSet(definition).MatchKeys(new Dictionary<string, JsonNode?>(StringComparer.Ordinal) { [field] = coerced })
                     .FirstOrDefault(k => k.StartsWith(prefix, StringComparison.Ordinal));
-            return key is not null && Wait(store.MatchAsync(entity, [key], cancellationToken)).TryGetValue(key, out var id) ? Load(definition, id) : null;
+            return key is not null && Wait(() => store.MatchAsync(entity, [key], cancellationToken)).TryGetValue(key, out var id) ? Load(definition, id) : null;
         });
     }
 
@@ -64,7 +64,7 @@ public sealed class EntityLookup(ISyncStore store, DataModel model, Cancellation
                 ? $"entity {entity} has no mappings, so nothing is linked to it"
                 : $"entity {entity} has no mapping to connection '{connection}'; it maps to {string.Join(", ", definition.Mappings.Select(m => m.Connection))}");
         return Remember($"link\u001f{entity}\u001f{connection}\u001f{recordId}", () =>
-            Wait(store.LinksByRecordAsync(entity, connection, mapping.RecordType, [recordId], cancellationToken)) is [var link, ..]
+            Wait(() => store.LinksByRecordAsync(entity, connection, mapping.RecordType, [recordId], cancellationToken)) is [var link, ..]
                 ? Load(definition, link.EntityId)
                 : null);
     }
@@ -100,7 +100,7 @@ public sealed class EntityLookup(ISyncStore store, DataModel model, Cancellation
 
     private JsonObject? Load(EntityDefinition definition, string? id)
     {
-        if (id is null || Wait(store.EntitiesAsync(definition.Name, [id], cancellationToken)) is not [{ Deleted: false } entity])
+        if (id is null || Wait(() => store.EntitiesAsync(definition.Name, [id], cancellationToken)) is not [{ Deleted: false } entity])
         {
             return null;
         }
@@ -115,7 +115,7 @@ public sealed class EntityLookup(ISyncStore store, DataModel model, Cancellation
         }
 
         var links = new JsonObject();
-        foreach (var link in Wait(store.LinksOfAsync(definition.Name, [entity.Id], cancellationToken)).OrderBy(l => l.Connection, StringComparer.Ordinal))
+        foreach (var link in Wait(() => store.LinksOfAsync(definition.Name, [entity.Id], cancellationToken)).OrderBy(l => l.Connection, StringComparer.Ordinal))
         {
             links[link.Connection] = link.RecordId;
         }
@@ -124,11 +124,11 @@ public sealed class EntityLookup(ISyncStore store, DataModel model, Cancellation
         return found;
     }
 
-    private static T Wait<T>(Task<T> read)
+    private static T Wait<T>(Func<Task<T>> read)
     {
         try
         {
-            return read.GetAwaiter().GetResult();
+            return read().GetAwaiter().GetResult();
         }
         catch (Exception e)
         {

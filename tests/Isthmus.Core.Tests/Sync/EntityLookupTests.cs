@@ -123,6 +123,26 @@ public sealed class EntityLookupTests
     }
 
     [Fact]
+    public async Task A_store_that_cannot_answer_stops_the_evaluation_as_a_store_failure_not_as_a_failed_expression()
+    {
+        await using var h = await StartAsync();
+        var engine = h.Active.Config.Expressions;
+        var input = new ExpressionInput(new JsonObject(), "{}"u8.ToArray(), DateTimeOffset.UtcNow)
+        {
+            Entities = new EntityLookup(FailingSyncStore.Create(), h.Active.Config.Model, Ct),
+        };
+        using (var scope = engine.CreateScope(input))
+        {
+            var ex = Assert.Throws<EntityLookupUnavailableException>(() => scope.Test(Compile(engine, "findEntity('Project', 'chatGroup', 'cidApollo') != null")));
+            Assert.Equal("the sync store could not answer an entity lookup: database is locked", ex.Message);
+        }
+
+        // The engine that was interrupted is not reused; the next scope evaluates normally.
+        using var next = engine.CreateScope(input with { Entities = new EntityLookup(h.Store, h.Active.Config.Model, Ct) });
+        Assert.True(next.Test(Compile(engine, "findEntity('Project', 'chatGroup', 'cidApollo') != null")));
+    }
+
+    [Fact]
     public async Task A_repeated_question_is_answered_from_what_the_run_already_read()
     {
         await using var h = await StartAsync();
@@ -168,4 +188,12 @@ public sealed class EntityLookupTests
         Assert.Empty(errors);
         return expression!;
     }
+}
+
+/// <summary>A sync store whose every call fails, as a locked or lost database would.</summary>
+public class FailingSyncStore : System.Reflection.DispatchProxy
+{
+    public static Isthmus.Storage.ISyncStore Create() => Create<Isthmus.Storage.ISyncStore, FailingSyncStore>();
+
+    protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args) => throw new IOException("database is locked");
 }
