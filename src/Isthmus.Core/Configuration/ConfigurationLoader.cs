@@ -63,6 +63,7 @@ public static class ConfigurationLoader
         var reader = new FlowReader(engine, connectionNames, errors);
         var flows = definitions.Flows.Select(f => reader.Read(f.Key, f.Value)).OfType<Flows.Flow>().ToList();
         var model = new ModelReader(engine, definitions.Tables, connectionNames, errors).Read(definitions.Entities);
+        EntityLookupCheck.Check(flows, model, errors);
 
         // The same problem can be found twice (e.g. a key read by two readers); show it once, in file order.
         var distinct = errors.Distinct().OrderBy(e => e.Location.File == displayName ? 0 : 1)

@@ -5,6 +5,7 @@ using Isthmus.Expressions;
 using Isthmus.Flows;
 using Isthmus.Runs;
 using Isthmus.Storage;
+using Isthmus.Sync;
 using Isthmus.Telemetry;
 
 namespace Isthmus.Events;
@@ -20,9 +21,12 @@ internal sealed class EventProcessor(IStore store, IsthmusMetrics metrics, TimeP
         var outcome = new List<string>();
         var envelope = Envelope(ev);
         var traceId = TraceId(ev.TraceParent);
+
+        // One lookup for all flows of the event: they see one state of the model, read once.
+        var entities = new EntityLookup(store.Sync, active.Config.Model, cancellationToken);
         foreach (var flow in active.FlowsFor(ev))
         {
-            using var scope = active.Config.Expressions.CreateScope(new ExpressionInput(envelope, ev.Data, now));
+            using var scope = active.Config.Expressions.CreateScope(new ExpressionInput(envelope, ev.Data, now) { Entities = entities });
             try
             {
                 if (flow.Condition is { } condition && !scope.Test(condition))

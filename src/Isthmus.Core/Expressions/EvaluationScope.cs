@@ -19,6 +19,7 @@ public sealed class EvaluationScope : IDisposable
         _sandbox = pool.Rent();
         var engine = _sandbox.Engine;
         _sandbox.Now = input.Now;
+        _sandbox.Entities = input.Entities;
 
         // The data is parsed once per scope; every expression of the run then reads the same JS object.
         JsValue data;
@@ -90,6 +91,12 @@ public sealed class EvaluationScope : IDisposable
         {
             throw Failure(expression, e.Message, e);
         }
+        catch (EntityLookupUnavailableException)
+        {
+            // The store, not the expression, failed: the caller retries the event rather than failing the run.
+            sandbox.Broken = true;
+            throw;
+        }
         catch (Exception e) when (e is not ExpressionException)
         {
             // After a limit the engine may hold a half-unwound call stack; a fresh one is cheaper than doubt.
@@ -116,6 +123,7 @@ public sealed class EvaluationScope : IDisposable
         if (_sandbox is { } sandbox)
         {
             _sandbox = null;
+            sandbox.Entities = null;
             _pool.Return(sandbox);
         }
     }

@@ -59,6 +59,7 @@ internal sealed class Sandbox
         TextFunctions.Install(this);
         ValueFunctions.Install(this);
         LookupFunctions.Install(this, codeTables);
+        EntityFunctions.Install(this);
         foreach (var name in ScopeVariables)
         {
             Engine.SetValue(name, JsValue.Null);
@@ -73,6 +74,9 @@ internal sealed class Sandbox
 
     /// <summary>The current scope's clock, read by <c>now()</c>.</summary>
     public DateTimeOffset Now { get; set; }
+
+    /// <summary>The current scope's entity lookup, read by <c>findEntity()</c> and <c>linkedEntity()</c>; <c>null</c> outside flows.</summary>
+    public IEntityLookup? Entities { get; set; }
 
     /// <summary>Set after a sandbox limit fired: the engine may hold a half-finished state, so it is not reused.</summary>
     public bool Broken { get; set; }

@@ -68,6 +68,15 @@ public sealed class IsthmusApplication : IAsyncDisposable
         return app;
     }
 
+    /// <summary>Runs a whole configuration of the test's own (e.g. a shipped example); the sink is there but unused.</summary>
+    public static async Task<IsthmusApplication> StartWithConfigAsync(string yaml)
+    {
+        var app = new IsthmusApplication { Sink = await Sink.StartAsync() };
+        await File.WriteAllTextAsync(app.ConfigPath, yaml);
+        await app.StartHostAsync();
+        return app;
+    }
+
     public async Task StartHostAsync()
     {
         Environment.SetEnvironmentVariable("ISTHMUS_ADMIN_KEY", AdminKey);
