@@ -1,41 +1,66 @@
 using System.Collections.Concurrent;
-using System.Threading.RateLimiting;
 
 namespace Isthmus.Connectors.Chat;
 
 /// <summary>
 /// A platform's documented send limits (e.g. 20 messages a minute per group bot), applied by waiting, not by failing:
-/// a send beyond the limit is held until the window has room. One limiter per key (bot, app, chat).
+/// a send beyond the limit is held until the window has room. One log per key (bot, app, chat).
 /// </summary>
-public sealed class SendRateLimiter(int permits, TimeSpan window) : IAsyncDisposable
+/// <remarks>
+/// An exact sliding log: the times of the last <c>permits</c> sends per key, so no window of the given length ever
+/// holds more. (A segmented sliding window can let a burst through at a segment boundary, which platforms that
+/// count exactly answer with "too many requests".)
+/// </remarks>
+public sealed class SendRateLimiter(int permits, TimeSpan window, TimeProvider? time = null) : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, RateLimiter> _limiters = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly ConcurrentDictionary<string, SendLog> _logs = new(StringComparer.Ordinal);
 
-    /// <summary>Waits until <paramref name="key"/> may send once more.</summary>
+    /// <summary>Waits until <paramref name="key"/> may send once more, and counts that send.</summary>
     public async ValueTask WaitAsync(string key, CancellationToken cancellationToken)
     {
-        var limiter = _limiters.GetOrAdd(key, _ => new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
+        var log = _logs.GetOrAdd(key, _ => new SendLog());
+        await log.Turn.WaitAsync(cancellationToken).ConfigureAwait(false); // one waiter at a time per key, so sends keep their order
+        try
         {
-            PermitLimit = permits,
-            Window = window,
-            SegmentsPerWindow = 6,
-            QueueLimit = int.MaxValue,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        }));
-        using var lease = await limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-        if (!lease.IsAcquired)
+            while (true)
+            {
+                var now = _time.GetUtcNow();
+                while (log.Sends.Count > 0 && log.Sends.Peek() <= now - window)
+                {
+                    log.Sends.Dequeue();
+                }
+
+                if (log.Sends.Count < permits)
+                {
+                    log.Sends.Enqueue(now);
+                    return;
+                }
+
+                await Task.Delay(log.Sends.Peek() + window - now, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
         {
-            throw new ConnectorException($"the send queue for '{key}' is full", FailureKind.RateLimited, window);
+            log.Turn.Release();
         }
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        foreach (var limiter in _limiters.Values)
+        foreach (var log in _logs.Values)
         {
-            await limiter.DisposeAsync().ConfigureAwait(false);
+            log.Turn.Dispose();
         }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed class SendLog
+    {
+        public SemaphoreSlim Turn { get; } = new(1, 1);
+
+        public Queue<DateTimeOffset> Sends { get; } = new();
     }
 }

@@ -184,6 +184,35 @@ public sealed class SendRateLimiterTests
         Assert.False(third.IsCompleted);
         await third.WaitAsync(TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public async Task No_window_of_the_given_length_ever_holds_more_sends_than_allowed()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var limiter = new SendRateLimiter(3, TimeSpan.FromSeconds(1), time);
+        var sent = new List<TimeSpan>();
+        async Task SendAt(double seconds)
+        {
+            time.SetUtcNow(DateTimeOffset.UnixEpoch + TimeSpan.FromSeconds(seconds));
+            await limiter.WaitAsync("bot", default);
+            sent.Add(time.GetUtcNow() - DateTimeOffset.UnixEpoch);
+        }
+
+        await SendAt(0);
+        await SendAt(0.5);
+        await SendAt(0.9);
+        var fourth = limiter.WaitAsync("bot", default).AsTask();
+        time.Advance(TimeSpan.FromSeconds(0.09)); // t = 0.99: the send at 0 still counts
+        Assert.False(fourth.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(0.01)); // t = 1.0: it has left the window
+        await fourth.WaitAsync(TimeSpan.FromSeconds(10));
+        var fifth = limiter.WaitAsync("bot", default).AsTask();
+        time.Advance(TimeSpan.FromSeconds(0.49));
+        Assert.False(fifth.IsCompleted); // the sends at 0.5, 0.9 and 1.0 fill the window until 1.5
+        time.Advance(TimeSpan.FromSeconds(0.01));
+        await fifth.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([0, 0.5, 0.9], sent.Select(t => t.TotalSeconds));
+    }
 }
 
 public sealed class ChatEventsTests
