@@ -1,9 +1,6 @@
 using System.Text.RegularExpressions;
 using Isthmus.Configuration;
-using Isthmus.Connections;
-using Isthmus.Connectors;
-using Isthmus.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
+using Isthmus.IntegrationTests.Support;
 
 namespace Isthmus.IntegrationTests;
 
@@ -34,12 +31,7 @@ public sealed partial class DocsExamplesTests
     public async Task Full_configuration_in_the_docs_validates(string doc, int line)
     {
         var yaml = FullConfigs(doc).Single(b => b.Line == line).Yaml;
-        var result = ConfigurationLoader.LoadText(yaml, $"{doc}:{line}", Path.GetTempPath(), name => name.EndsWith("_SECRET", StringComparison.Ordinal)
-            || name.EndsWith("_TOKEN", StringComparison.Ordinal) ? "example-secret" : Environment.GetEnvironmentVariable(name));
-        Assert.True(result.Succeeded, $"{doc}, block at line {line}:{Environment.NewLine}{string.Join(Environment.NewLine, result.Errors)}");
-        var errors = new List<ConfigError>();
-        await using var connectors = ConnectorSet.Build(result.Config!.Connections, IsthmusHost.Factories,
-            new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance), errors);
+        var errors = await Repository.ValidateAsync(ConfigurationLoader.LoadText(yaml, $"{doc}:{line}", Path.GetTempPath(), Repository.Environment));
         Assert.True(errors.Count == 0, $"{doc}, block at line {line}:{Environment.NewLine}{string.Join(Environment.NewLine, errors)}");
     }
 
@@ -55,7 +47,7 @@ public sealed partial class DocsExamplesTests
 
     private static List<(int Line, string Yaml)> FullConfigs(string doc)
     {
-        var lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), doc));
+        var lines = File.ReadAllLines(Path.Combine(Repository.Root, doc));
         var blocks = new List<(int, string)>();
         for (var i = 0; i < lines.Length; i++)
         {
@@ -85,14 +77,4 @@ public sealed partial class DocsExamplesTests
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9]*:")]
     private static partial Regex TopLevelKey();
 
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Isthmus.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Isthmus.slnx not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -160,22 +160,12 @@ public sealed partial class ProjectChatEndToEndTests : IAsyncLifetime
     /// <summary>The shipped example with its <c>${VAR}</c> references filled in and a free port.</summary>
     private static string Example(Dictionary<string, string> values)
     {
-        var path = Path.Combine(Root(), "examples", "project-chat", "isthmus.yaml");
+        var path = Path.Combine(Repository.Root, "examples", "project-chat", "isthmus.yaml");
         var yaml = Reference().Replace(File.ReadAllText(path), m => values.TryGetValue(m.Groups[1].Value, out var value) ? value
             : m.Groups[2].Success ? m.Groups[2].Value : throw new InvalidOperationException($"the example needs {m.Groups[1].Value}"));
         return yaml.Replace("listen: http://127.0.0.1:8080", "listen: http://127.0.0.1:0", StringComparison.Ordinal);
     }
 
-    private static string Root()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Isthmus.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Isthmus.slnx not found above " + AppContext.BaseDirectory);
-    }
 
     [GeneratedRegex(@"\$\{(\w+)(?::-([^}]*))?\}")]
     private static partial Regex Reference();
