@@ -27,6 +27,12 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
 
     public DateTimeOffset Clock { get; set; } = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
 
+    /// <summary>Runs once, before the next read of the change feed (to let time pass between reads, as a slow system does).</summary>
+    public Func<Task>? BeforeRead { get; set; }
+
+    /// <summary>When set, reading the change feed fails with it (the system is down).</summary>
+    public Exception? ReadFailure { get; set; }
+
     /// <summary>A person edits the record in the system itself.</summary>
     public SourceRecord Edit(string id, JsonObject fields)
     {
@@ -71,15 +77,26 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
         }
     }
 
-    public ValueTask<RecordPage> ReadChangesAsync(string recordType, string? cursor, int limit, CancellationToken cancellationToken)
+    public async ValueTask<RecordPage> ReadChangesAsync(string recordType, string? cursor, int limit, CancellationToken cancellationToken)
     {
+        if (ReadFailure is { } failure)
+        {
+            throw failure;
+        }
+
+        if (BeforeRead is { } before)
+        {
+            BeforeRead = null;
+            await before();
+        }
+
         lock (_gate)
         {
             var after = cursor is null ? 0 : long.Parse(cursor, CultureInfo.InvariantCulture);
             var changed = _records.Where(r => r.Value.Seq > after && (cursor is not null || !r.Value.Deleted)).OrderBy(r => r.Value.Seq).ToList();
             var page = changed.Take(limit).Select(r => Snapshot(r.Key)).ToList();
             var last = page.Count > 0 ? _records[page[^1].Id].Seq : after;
-            return ValueTask.FromResult(new RecordPage(page, last.ToString(CultureInfo.InvariantCulture), changed.Count > limit));
+            return new RecordPage(page, last.ToString(CultureInfo.InvariantCulture), changed.Count > limit);
         }
     }
 

@@ -93,6 +93,69 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_load_of_both_sides_matches_records_that_exist_in_each_before_creating_any()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        // Only the CRM knows the phone, so the ERP's record can never pass for Isthmus's own create coming back.
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC", ["level"] = "B级", ["tel"] = "021-1" });
+        h.Systems["crm"].Edit("43", new JsonObject { ["uscc"] = "913200", ["company_full_name"] = "Only in the CRM" });
+        h.Systems["erp"].Edit("C-0042", new JsonObject { ["tax_no"] = " 913100 ", ["cust_name"] = "ABC", ["grade"] = "B", ["limit_cents"] = 500000 });
+        h.Systems["crm"].Notifications.Clear();
+        h.Systems["erp"].Notifications.Clear();
+
+        // The ERP is slow: by the time its records are read, the CRM's have been merged and whatever writes they planned were sent.
+        h.Systems["erp"].BeforeRead = async () =>
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!(await h.Store.CountsAsync(CancellationToken.None)).TryGetValue("entities.Customer", out var n) || n < 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the CRM's records were never merged");
+                await Task.Delay(10);
+            }
+
+            await h.FlushWritesAsync();
+        };
+
+        var jobs = h.Engine.StartLoad("Customer", connection: null);
+        await Task.WhenAll(jobs.Select(j => j.Completion));
+        await h.FlushWritesAsync();
+
+        Assert.Equal(["done", "done"], jobs.Select(j => j.Status));
+        Assert.Equal(["42", "43"], h.Systems["crm"].Ids.Order());
+        var erpIds = h.Systems["erp"].Ids;
+        Assert.Equal(2, erpIds.Count);
+        Assert.Equal("Only in the CRM", (string?)h.Systems["erp"].Fields(erpIds.Single(id => id != "C-0042"))!["cust_name"]);
+        Assert.Equal(2L, (await h.Store.CountsAsync(CancellationToken.None))["entities.Customer"]);
+    }
+
+    [Fact]
+    public async Task A_load_whose_read_of_one_side_fails_writes_nothing_rather_than_creating_records_that_may_exist_there()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        h.Systems["erp"].Edit("C-0042", new JsonObject { ["tax_no"] = "913100", ["cust_name"] = "ABC" });
+        h.Systems["erp"].ReadFailure = new InvalidOperationException("the ERP is down");
+
+        var jobs = h.Engine.StartLoad("Customer", connection: null);
+        await Task.WhenAll(jobs.Select(j => j.Completion));
+
+        Assert.Equal(["failed", "failed"], jobs.Select(j => j.Status));
+        Assert.All(jobs, j => Assert.Contains("reading erp failed", j.Error, StringComparison.Ordinal));
+        Assert.Contains("the ERP is down", jobs.Single(j => j.Connection == "erp").Error, StringComparison.Ordinal);
+        Assert.Equal(0, await h.FlushWritesAsync());
+        Assert.Equal(["C-0042"], h.Systems["erp"].Ids);
+
+        // Once the ERP answers, loading again matches the two records.
+        h.Systems["erp"].ReadFailure = null;
+        jobs = h.Engine.StartLoad("Customer", connection: null);
+        await Task.WhenAll(jobs.Select(j => j.Completion));
+        await h.FlushWritesAsync();
+        Assert.Equal(["done", "done"], jobs.Select(j => j.Status));
+        Assert.Equal(["C-0042"], h.Systems["erp"].Ids);
+        Assert.Equal(1L, (await h.Store.CountsAsync(CancellationToken.None))["entities.Customer"]);
+    }
+
+    [Fact]
     public async Task The_source_of_truth_wins_over_a_stale_write_from_another_system()
     {
         // The CRM shows the limit too, but the ERP owns it.
