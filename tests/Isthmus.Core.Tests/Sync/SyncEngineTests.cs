@@ -93,6 +93,25 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_record_matched_by_identity_with_an_empty_field_gets_the_value_the_other_side_has()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC", ["level"] = "B级", ["tel"] = "021-1" });
+        h.Systems["erp"].Edit("C-0042", new JsonObject { ["tax_no"] = "913100", ["cust_name"] = "ABC", ["grade"] = "B" });
+        h.Systems["erp"].Clock = h.Systems["crm"].Clock.AddHours(1); // the ERP's record is the newer one
+
+        var jobs = h.Engine.StartLoad("Customer", connection: null);
+        await Task.WhenAll(jobs.Select(j => j.Completion));
+        await h.FlushWritesAsync();
+
+        // phone is decided by hand, but an empty phone on the ERP is not a second opinion: the CRM's fills it.
+        Assert.Empty(await h.Store.ConflictsAsync(openOnly: true, 10, CancellationToken.None));
+        Assert.Equal(["C-0042"], h.Systems["erp"].Ids);
+        Assert.Equal("021-1", (string?)h.Systems["erp"].Fields("C-0042")!["phone"]);
+        Assert.Equal("021-1", (string?)h.Systems["crm"].Fields("42")!["tel"]);
+    }
+
+    [Fact]
     public async Task A_load_of_both_sides_matches_records_that_exist_in_each_before_creating_any()
     {
         await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
