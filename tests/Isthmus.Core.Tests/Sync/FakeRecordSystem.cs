@@ -27,6 +27,9 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
 
     public DateTimeOffset Clock { get; set; } = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
 
+    /// <summary>Records the change feed leaves out although they exist (a feed that lags behind its latest changes).</summary>
+    public HashSet<string> HiddenFromFeed { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Runs once, before the next read of the change feed (to let time pass between reads, as a slow system does).</summary>
     public Func<Task>? BeforeRead { get; set; }
 
@@ -93,7 +96,7 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
         lock (_gate)
         {
             var after = cursor is null ? 0 : long.Parse(cursor, CultureInfo.InvariantCulture);
-            var changed = _records.Where(r => r.Value.Seq > after && (cursor is not null || !r.Value.Deleted)).OrderBy(r => r.Value.Seq).ToList();
+            var changed = _records.Where(r => r.Value.Seq > after && (cursor is not null || !r.Value.Deleted) && !HiddenFromFeed.Contains(r.Key)).OrderBy(r => r.Value.Seq).ToList();
             var page = changed.Take(limit).Select(r => Snapshot(r.Key)).ToList();
             var last = page.Count > 0 ? _records[page[^1].Id].Seq : after;
             return new RecordPage(page, last.ToString(CultureInfo.InvariantCulture), changed.Count > limit);

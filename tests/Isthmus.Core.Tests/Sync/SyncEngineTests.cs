@@ -296,6 +296,32 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task Reconciliation_asks_for_a_record_its_feed_left_out_before_calling_it_missing()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml.Replace("wins: lww", "wins: lww\n      deletes: propagate", StringComparison.Ordinal), "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        await h.DeliverAsync("Customer", "erp");
+        var erpId = Assert.Single(h.Systems["erp"].Ids);
+
+        // The CRM's feed has not caught up with its latest change (as a SQL feed holds back rows changed in its last second).
+        h.Systems["crm"].Edit("42", new JsonObject { ["company_full_name"] = "ABC Ltd" });
+        h.Systems["crm"].Notifications.Clear();
+        h.Systems["crm"].HiddenFromFeed.Add("42");
+
+        var dry = await h.Engine.ReconcileAsync("Customer", dryRun: true, CancellationToken.None);
+        var item = Assert.Single(dry.Items);
+        Assert.Equal(("differing", "crm", "42"), (item.Kind, item.Connection, item.RecordId));
+
+        var repair = await h.Engine.ReconcileAsync("Customer", dryRun: false, CancellationToken.None);
+        await h.FlushWritesAsync();
+        Assert.Equal(0, repair.Connections.Sum(c => c.Missing));
+        Assert.Equal("ABC Ltd", (string?)h.Systems["erp"].Fields(erpId)!["cust_name"]);
+        Assert.Equal(["42"], h.Systems["crm"].Ids);
+    }
+
+    [Fact]
     public async Task A_stale_write_is_refused_by_version_read_again_and_retried_without_losing_the_other_change()
     {
         await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
