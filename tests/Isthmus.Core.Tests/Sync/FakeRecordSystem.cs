@@ -25,6 +25,8 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
     /// <summary>Changes waiting to be delivered as notifications (record id, version) in change order.</summary>
     public List<SourceRecord> Notifications { get; } = [];
 
+    private readonly Dictionary<string, string> _answered = new(StringComparer.Ordinal);
+
     public DateTimeOffset Clock { get; set; } = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
 
     /// <summary>Records the change feed leaves out although they exist (a feed that lags behind its latest changes).</summary>
@@ -115,6 +117,12 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
     {
         lock (_gate)
         {
+            // Like a real system, a repeated idempotency key gets the first answer again and changes nothing.
+            if (_answered.TryGetValue(write.IdempotencyKey, out var first))
+            {
+                return ValueTask.FromResult(Snapshot(first));
+            }
+
             Writes++;
             var id = write.Id ?? $"{name}-{++_ids}";
             var exists = _records.TryGetValue(id, out var r) && !r.Deleted;
@@ -123,6 +131,7 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
                 throw new RecordConflictException($"{id} is at version {r.Version}, not {expected}", Snapshot(id));
             }
 
+            _answered[write.IdempotencyKey] = id; // failed answers are not remembered
             var merged = exists ? (JsonObject)r.Fields.DeepClone() : [];
             foreach (var (k, v) in write.Fields)
             {

@@ -74,6 +74,20 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_create_after_the_outbox_emptied_is_not_taken_for_an_earlier_one_by_its_idempotency_key()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "First" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        h.Systems["crm"].Edit("43", new JsonObject { ["uscc"] = "913200", ["company_full_name"] = "Second" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+
+        Assert.Equal(["First", "Second"], h.Systems["erp"].Ids.Select(id => (string?)h.Systems["erp"].Fields(id)!["cust_name"]).Order());
+    }
+
+    [Fact]
     public async Task Records_that_already_exist_on_both_sides_are_matched_by_identity_not_duplicated()
     {
         await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
