@@ -68,6 +68,15 @@ public sealed class IsthmusApplication : IAsyncDisposable
         return app;
     }
 
+    /// <summary>Starts the host with <paramref name="yaml"/> as the whole configuration (no <c>oa</c> or <c>sink</c> connections added).</summary>
+    public static async Task<IsthmusApplication> StartWithConfigAsync(string yaml)
+    {
+        var app = new IsthmusApplication { Sink = await Sink.StartAsync() };
+        await File.WriteAllTextAsync(app.ConfigPath, yaml);
+        await app.StartHostAsync();
+        return app;
+    }
+
     public async Task StartHostAsync()
     {
         Environment.SetEnvironmentVariable("ISTHMUS_ADMIN_KEY", AdminKey);
