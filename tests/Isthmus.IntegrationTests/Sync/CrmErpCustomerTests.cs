@@ -128,4 +128,44 @@ public sealed class CrmErpCustomerTests
         await s.SettleAsync();
         Assert.Equal(writes, s.Writes());
     }
+
+    [Fact]
+    public async Task A_record_breaking_a_rule_is_refused_whole_shown_with_its_field_value_and_rule_and_goes_through_once_fixed()
+    {
+        await using var s = await SyncScenario.StartAsync(Systems, Model, seed: e =>
+        {
+            e["crm"].Change("customers", [new JsonObject { ["id"] = "1", ["uscc"] = "91310000MA1FL0001X", ["company_full_name"] = "甲公司", ["level"] = "A级" }]);
+            e["erp"].Change("customers", [new JsonObject { ["tax_no"] = "91310000MA1FL0001X", ["cust_name"] = "甲公司", ["grade"] = "A", ["limit_cents"] = 100_000 }]);
+        });
+        await SyncCalls.LoadAsync(s, "Customer");
+        await s.SettleAsync();
+        var writes = s.Writes();
+
+        // The ERP renames the customer and sets a negative credit limit in one change.
+        s.Systems["erp"].Change("customers", [new JsonObject { ["id"] = "C-0001", ["cust_name"] = "甲贸易公司", ["limit_cents"] = -500 }], notify: true);
+        await s.SettleAsync();
+
+        var error = Assert.Single(await SyncCalls.OpenErrorsAsync(s));
+        Assert.Equal(("Customer", "erp", "C-0001"), (error.Entity, error.Connection, error.RecordId));
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal(("creditLimit", "-5", "rule limit-not-negative"), (problem.Field, problem.Value, problem.Rule));
+        Assert.Contains("cannot be negative", problem.Message, StringComparison.Ordinal);
+
+        // Nothing of it was applied: not the name either, in the model or in the CRM.
+        var entity = Assert.Single(await s.Store.EntityPageAsync("Customer", null, 10, SyncScenario.Ct));
+        Assert.Equal("甲公司", (string?)entity.Fields["name"]);
+        Assert.Equal(1000m, entity.Fields["creditLimit"]!.GetValue<decimal>());
+        Assert.Equal("甲公司", (string?)s.Systems["crm"].Record("customers", "1")!["company_full_name"]);
+        Assert.Equal(writes, s.Writes());
+
+        // Still refused while the record is unchanged; once fixed in the ERP, a retry applies the whole change.
+        Assert.NotNull(await SyncCalls.RetryErrorAsync(s, error.Id));
+        s.Systems["erp"].Change("customers", [new JsonObject { ["id"] = "C-0001", ["limit_cents"] = 500 }]);
+        Assert.Null(await SyncCalls.RetryErrorAsync(s, error.Id));
+        await s.SettleAsync();
+        Assert.DoesNotContain(await SyncCalls.OpenErrorsAsync(s), e => e.Id == error.Id);
+        Assert.Equal("甲贸易公司", (string?)s.Systems["crm"].Record("customers", "1")!["company_full_name"]);
+        entity = Assert.Single(await s.Store.EntityPageAsync("Customer", null, 10, SyncScenario.Ct));
+        Assert.Equal(5m, entity.Fields["creditLimit"]!.GetValue<decimal>());
+    }
 }
