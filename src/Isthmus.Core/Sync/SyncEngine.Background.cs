@@ -338,8 +338,10 @@ public sealed partial class SyncEngine
             {
                 try
                 {
+                    // Write ids are unique only within this store; the entity id (random) keeps the key apart from the keys of
+                    // another Isthmus, or of this one before its database was replaced, that the system may still remember.
                     var results = await connector.WriteBatchAsync(group.Key.RecordType,
-                        upserts.Select(x => new RecordWrite(x.w.RecordId, x.w.Payload, MappingIfMatch(x.w) ? x.w.ExpectedVersion : null, $"isthmus-sync-{x.w.Id}")).ToList(),
+                        upserts.Select(x => new RecordWrite(x.w.RecordId, x.w.Payload, MappingIfMatch(x.w) ? x.w.ExpectedVersion : null, $"isthmus-sync-{x.w.EntityId}-{x.w.Id}")).ToList(),
                         cancellationToken).ConfigureAwait(false);
                     for (var j = 0; j < upserts.Count; j++)
                     {

@@ -88,6 +88,23 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_fresh_store_writing_to_a_system_is_not_answered_with_what_an_earlier_store_wrote()
+    {
+        await using var first = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        first.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "First" });
+        await first.DeliverAsync("Customer", "crm");
+        await first.FlushWritesAsync();
+
+        // The same ERP, now synced by an Isthmus with a new database: its write ids start again, its keys must not.
+        await using var second = await SyncHarness.StartAsync(Yaml, new Dictionary<string, FakeRecordSystem> { ["crm"] = new("crm"), ["erp"] = first.Systems["erp"] });
+        second.Systems["crm"].Edit("7", new JsonObject { ["uscc"] = "913200", ["company_full_name"] = "Second" });
+        await second.DeliverAsync("Customer", "crm");
+        await second.FlushWritesAsync();
+
+        Assert.Equal(["First", "Second"], second.Systems["erp"].Ids.Select(id => (string?)second.Systems["erp"].Fields(id)!["cust_name"]).Order());
+    }
+
+    [Fact]
     public async Task Records_that_already_exist_on_both_sides_are_matched_by_identity_not_duplicated()
     {
         await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
