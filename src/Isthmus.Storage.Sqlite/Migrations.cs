@@ -199,6 +199,31 @@ internal static class Migrations
             report TEXT NOT NULL
         );
         """,
+
+        // 4: a sync write's id is its idempotency key in the target system, so it must never be given out twice: without
+        // AUTOINCREMENT SQLite hands out ids again once the outbox has emptied, and a new create came back as an old one.
+        """
+        CREATE TABLE sync_writes_next (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            connection TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            op INTEGER NOT NULL,
+            record_id TEXT,
+            vals TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at INTEGER NOT NULL,
+            last_error TEXT,
+            created_at INTEGER NOT NULL
+        );
+        INSERT INTO sync_writes_next SELECT id, entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, last_error, created_at FROM sync_writes;
+        DROP TABLE sync_writes;
+        ALTER TABLE sync_writes_next RENAME TO sync_writes;
+        CREATE INDEX sync_writes_due ON sync_writes (connection, next_at, id);
+        CREATE INDEX sync_writes_link ON sync_writes (entity, entity_id, connection, record_type, id);
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

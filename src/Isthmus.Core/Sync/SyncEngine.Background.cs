@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Isthmus.Connectors;
 using Isthmus.Deliveries;
 using Isthmus.Mappings;
+using Isthmus.Model;
 using Isthmus.Records;
 using Isthmus.Storage;
 using Microsoft.Extensions.Logging;
@@ -30,15 +31,36 @@ public sealed partial class SyncEngine
         _scheduler = Task.Run(() => ScheduleLoopAsync(_stopping.Token));
     }
 
-    /// <summary>Starts reading every record of <paramref name="connection"/> (every connection the entity reads from, when null) from the beginning.</summary>
+    /// <summary>
+    /// Starts reading every record of <paramref name="connection"/> (every connection the entity reads from, when null) from the
+    /// beginning. Writes are planned only once every read of the load is done, so records that already exist in several
+    /// systems are first matched by identity instead of being created in each other.
+    /// </summary>
     public IReadOnlyList<SyncJob> StartLoad(string entity, string? connection, string kind = "load")
     {
         var definition = Model.Entity(entity) ?? throw new ArgumentException($"there is no entity '{entity}'", nameof(entity));
         var jobs = new List<SyncJob>();
+        var reads = new List<(Mapping Mapping, SyncJob Job)>();
         foreach (var mapping in definition.Mappings.Where(m => m.Reads && (connection is null || m.Connection == connection)))
         {
-            var job = Jobs.Running(kind, entity, mapping.Connection) ?? StartReading(mapping, kind, cursor: null, keepCursor: false);
+            if (Jobs.Running(kind, entity, mapping.Connection) is { } running)
+            {
+                jobs.Add(running);
+                continue;
+            }
+
+            var job = Jobs.Start(kind, entity, mapping.Connection);
+            reads.Add((mapping, job));
             jobs.Add(job);
+        }
+
+        if (reads.Count > 0)
+        {
+            var load = Task.Run(() => LoadAsync(definition, reads, _stopping.Token));
+            foreach (var (_, job) in reads)
+            {
+                job.Completion = load;
+            }
         }
 
         return jobs;
@@ -48,7 +70,7 @@ public sealed partial class SyncEngine
     public async Task<IngestSummary> PollAsync(Mapping mapping, CancellationToken cancellationToken)
     {
         var cursor = await _store.CursorAsync(mapping.Entity, mapping.Connection, mapping.RecordType, cancellationToken).ConfigureAwait(false);
-        return await ReadFeedAsync(mapping, cursor, keepCursor: true, job: null, cancellationToken).ConfigureAwait(false);
+        return await ReadFeedAsync(mapping, cursor, keepCursor: true, job: null, planWrites: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Wakes the writer of every connection <paramref name="commit"/> queued writes for.</summary>
@@ -83,7 +105,7 @@ public sealed partial class SyncEngine
         {
             try
             {
-                await ReadFeedAsync(mapping, cursor, keepCursor, job, _stopping.Token).ConfigureAwait(false);
+                await ReadFeedAsync(mapping, cursor, keepCursor, job, planWrites: true, _stopping.Token).ConfigureAwait(false);
                 job.Finish(_time.GetUtcNow());
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -99,7 +121,98 @@ public sealed partial class SyncEngine
         return job;
     }
 
-    private async Task<IngestSummary> ReadFeedAsync(Mapping mapping, string? cursor, bool keepCursor, SyncJob? job, CancellationToken cancellationToken)
+    /// <summary>Reads every mapping of a load, then brings every system to the merged entities.</summary>
+    private async Task LoadAsync(EntityDefinition definition, List<(Mapping Mapping, SyncJob Job)> reads, CancellationToken cancellationToken)
+    {
+        var failures = new Dictionary<SyncJob, string>();
+        try
+        {
+            foreach (var (mapping, job) in reads)
+            {
+                try
+                {
+                    await ReadFeedAsync(mapping, null, keepCursor: false, job, planWrites: false, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogReadFailed(_logger, mapping.Name, ex);
+                    failures[job] = ex.Message;
+                }
+            }
+
+            if (failures.Count == 0)
+            {
+                await PlanAllWritesAsync(definition, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // Records the failed read left out may exist on that side: creating them there now would make duplicates.
+                var why = $"nothing was written because reading {string.Join(", ", failures.Keys.Select(j => j.Connection))} failed; load again once it can be read";
+                foreach (var (_, job) in reads)
+                {
+                    failures[job] = failures.TryGetValue(job, out var own) ? $"{own} ({why})" : why;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            foreach (var (_, job) in reads)
+            {
+                job.Finish(_time.GetUtcNow(), "stopped");
+            }
+
+            return;
+        }
+        catch (Exception ex)
+        {
+            LogReadFailed(_logger, definition.Name, ex);
+            foreach (var (_, job) in reads)
+            {
+                failures.TryAdd(job, ex.Message);
+            }
+        }
+
+        foreach (var (_, job) in reads)
+        {
+            job.Finish(_time.GetUtcNow(), failures.GetValueOrDefault(job));
+        }
+    }
+
+    /// <summary>Plans the writes that bring every system up to every entity of <paramref name="definition"/>, a page at a time.</summary>
+    private async Task PlanAllWritesAsync(EntityDefinition definition, CancellationToken cancellationToken)
+    {
+        string? after = null;
+        while (true)
+        {
+            var page = await _store.EntityPageAsync(definition.Name, after, PageSize, cancellationToken).ConfigureAwait(false);
+            if (page.Count == 0)
+            {
+                return;
+            }
+
+            after = page[^1].Id;
+            await InLaneAsync(definition.Name, async () =>
+            {
+                var set = new SyncWorkingSet(definition);
+                await set.LoadEntitiesAsync(_store, page.Select(e => e.Id).ToList(), cancellationToken).ConfigureAwait(false);
+                var planner = new SyncPlanner(definition, Expressions);
+                var now = _time.GetUtcNow();
+                foreach (var id in page.Select(e => e.Id))
+                {
+                    if (set.Entity(id) is { Deleted: false } entity)
+                    {
+                        planner.PlanWrites(set, entity, now);
+                    }
+                }
+
+                var commit = set.Seal();
+                await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+                Wake(commit);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IngestSummary> ReadFeedAsync(Mapping mapping, string? cursor, bool keepCursor, SyncJob? job, bool planWrites, CancellationToken cancellationToken)
     {
         var connector = RecordConnector(mapping.Connection);
         var total = IngestSummary.Zero;
@@ -111,7 +224,7 @@ public sealed partial class SyncEngine
                 return total;
             }
 
-            var summary = await IngestAsync(mapping, page.Records, keepCursor ? page.Cursor : null, cancellationToken).ConfigureAwait(false);
+            var summary = await IngestAsync(mapping, page.Records, keepCursor ? page.Cursor : null, planWrites, cancellationToken).ConfigureAwait(false);
             job?.Page(summary);
             total = total.Add(summary);
             cursor = page.Cursor;
@@ -225,8 +338,10 @@ public sealed partial class SyncEngine
             {
                 try
                 {
+                    // Write ids are unique only within this store; the entity id (random) keeps the key apart from the keys of
+                    // another Isthmus, or of this one before its database was replaced, that the system may still remember.
                     var results = await connector.WriteBatchAsync(group.Key.RecordType,
-                        upserts.Select(x => new RecordWrite(x.w.RecordId, x.w.Payload, MappingIfMatch(x.w) ? x.w.ExpectedVersion : null, $"isthmus-sync-{x.w.Id}")).ToList(),
+                        upserts.Select(x => new RecordWrite(x.w.RecordId, x.w.Payload, MappingIfMatch(x.w) ? x.w.ExpectedVersion : null, $"isthmus-sync-{x.w.EntityId}-{x.w.Id}")).ToList(),
                         cancellationToken).ConfigureAwait(false);
                     for (var j = 0; j < upserts.Count; j++)
                     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Isthmus.Connectors;
 using Isthmus.Mappings;
 using Isthmus.Model;
 using Isthmus.Records;
@@ -93,6 +94,90 @@ public sealed partial class SyncEngine
             }
         }
 
+        // The fields of an out-only mapping inherit its direction; they are read here all the same, or drift in a target would never show.
+        var readAs = mapping.Reads ? mapping : mapping with
+        {
+            Fields = mapping.Fields.Select(f => f.Direction == SyncDirection.Out ? f with { Direction = SyncDirection.Both } : f).ToList(),
+        };
+
+        async Task CompareAsync(List<SourceRecord> records)
+        {
+            var now = _time.GetUtcNow();
+            var mapped = records.Select(r => RecordMapper.In(readAs, r.Fields, Expressions, now)).ToList();
+            await InLaneAsync(definition.Name, async () =>
+            {
+                var set = new SyncWorkingSet(definition);
+                await set.LoadAsync(_store, mapping, records.Select(r => r.Id).ToList(), [], cancellationToken).ConfigureAwait(false);
+                var planner = new SyncPlanner(definition, Expressions);
+                for (var i = 0; i < records.Count; i++)
+                {
+                    var record = records[i];
+                    seen.Add(record.Id);
+                    checkedCount++;
+                    var link = set.LinkOfRecord(mapping, record.Id);
+                    var entity = link is null ? null : set.Entity(link.EntityId);
+                    if (link is null || entity is null)
+                    {
+                        extra++;
+                        Report(new DriftItem("extra", mapping.Connection, mapping.RecordType, null, record.Id, []));
+                        if (!dryRun && mapping.Reads)
+                        {
+                            planner.Ingest(set, mapping, record, mapped[i], now);
+                            repaired++;
+                        }
+
+                        continue;
+                    }
+
+                    if (link.Outstanding > 0)
+                    {
+                        inFlight++; // a write is on its way; comparing now would report its lag as drift
+                        continue;
+                    }
+
+                    var fields = Compare(set, mapping, entity, mapped[i].Values);
+                    if (fields.Count == 0)
+                    {
+                        same++;
+                        continue;
+                    }
+
+                    differing++;
+                    Report(new DriftItem("differing", mapping.Connection, mapping.RecordType, entity.Id, record.Id, fields));
+                    if (dryRun)
+                    {
+                        continue;
+                    }
+
+                    if (mapping.Reads)
+                    {
+                        planner.Ingest(set, mapping, record, mapped[i], now, planWrites: false);
+                    }
+                    else
+                    {
+                        // Nothing is read from here: what it holds is simply out of date.
+                        foreach (var (field, value) in mapped[i].Values)
+                        {
+                            link.Base[field] = value;
+                        }
+
+                        set.Touch(link);
+                    }
+
+                    planner.PlanWrites(set, entity, now);
+                    repaired++;
+                }
+
+                if (!dryRun)
+                {
+                    var commit = set.Seal();
+                    await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+                    Wake(commit);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            job.Page(new IngestSummary(0, 0, records.Count, 0, 0, 0));
+        }
+
         string? cursor = null;
         while (true)
         {
@@ -101,85 +186,7 @@ public sealed partial class SyncEngine
             cursor = page.Cursor;
             if (records.Count > 0)
             {
-                var now = _time.GetUtcNow();
-                // The fields of an out-only mapping inherit its direction; they are read here all the same, or drift in a target would never show.
-                var readAs = mapping.Reads ? mapping : mapping with
-                {
-                    Fields = mapping.Fields.Select(f => f.Direction == SyncDirection.Out ? f with { Direction = SyncDirection.Both } : f).ToList(),
-                };
-                var mapped = records.Select(r => RecordMapper.In(readAs, r.Fields, Expressions, now)).ToList();
-                await InLaneAsync(definition.Name, async () =>
-                {
-                    var set = new SyncWorkingSet(definition);
-                    await set.LoadAsync(_store, mapping, records.Select(r => r.Id).ToList(), [], cancellationToken).ConfigureAwait(false);
-                    var planner = new SyncPlanner(definition, Expressions);
-                    for (var i = 0; i < records.Count; i++)
-                    {
-                        var record = records[i];
-                        seen.Add(record.Id);
-                        checkedCount++;
-                        var link = set.LinkOfRecord(mapping, record.Id);
-                        var entity = link is null ? null : set.Entity(link.EntityId);
-                        if (link is null || entity is null)
-                        {
-                            extra++;
-                            Report(new DriftItem("extra", mapping.Connection, mapping.RecordType, null, record.Id, []));
-                            if (!dryRun && mapping.Reads)
-                            {
-                                planner.Ingest(set, mapping, record, mapped[i], now);
-                                repaired++;
-                            }
-
-                            continue;
-                        }
-
-                        if (link.Outstanding > 0)
-                        {
-                            inFlight++; // a write is on its way; comparing now would report its lag as drift
-                            continue;
-                        }
-
-                        var fields = Compare(set, mapping, entity, mapped[i].Values);
-                        if (fields.Count == 0)
-                        {
-                            same++;
-                            continue;
-                        }
-
-                        differing++;
-                        Report(new DriftItem("differing", mapping.Connection, mapping.RecordType, entity.Id, record.Id, fields));
-                        if (dryRun)
-                        {
-                            continue;
-                        }
-
-                        if (mapping.Reads)
-                        {
-                            planner.Ingest(set, mapping, record, mapped[i], now, planWrites: false);
-                        }
-                        else
-                        {
-                            // Nothing is read from here: what it holds is simply out of date.
-                            foreach (var (field, value) in mapped[i].Values)
-                            {
-                                link.Base[field] = value;
-                            }
-
-                            set.Touch(link);
-                        }
-
-                        planner.PlanWrites(set, entity, now);
-                        repaired++;
-                    }
-
-                    if (!dryRun)
-                    {
-                        var commit = set.Seal();
-                        await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
-                        Wake(commit);
-                    }
-                }, cancellationToken).ConfigureAwait(false);
-                job.Page(new IngestSummary(0, 0, records.Count, 0, 0, 0));
+                await CompareAsync(records).ConfigureAwait(false);
             }
 
             if (!page.More)
@@ -188,7 +195,7 @@ public sealed partial class SyncEngine
             }
         }
 
-        var (missing, repairedMissing) = await MissingAsync(definition, mapping, seen, dryRun, Report, cancellationToken).ConfigureAwait(false);
+        var (missing, repairedMissing) = await MissingAsync(definition, mapping, connector, seen, dryRun, Report, CompareAsync, cancellationToken).ConfigureAwait(false);
         var (unlinked, repairedUnlinked) = mapping.Writes ? await UnlinkedAsync(definition, mapping, dryRun, Report, cancellationToken).ConfigureAwait(false) : (0, 0);
         return new MappingReconciliation(mapping.Connection, mapping.RecordType, checkedCount, same, differing, missing + unlinked, extra, inFlight,
             repaired + repairedMissing + repairedUnlinked);
@@ -215,8 +222,21 @@ public sealed partial class SyncEngine
         return fields;
     }
 
-    private async Task<(long Missing, long Repaired)> MissingAsync(EntityDefinition definition, Mapping mapping, HashSet<string> seen, bool dryRun,
-        Action<DriftItem> report, CancellationToken cancellationToken)
+    /// <summary>The record by id when the system has it; <c>null</c> when it does not, or cannot look records up by id.</summary>
+    private static async Task<SourceRecord?> FindAsync(IRecordConnector connector, Mapping mapping, string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await connector.GetAsync(mapping.RecordType, id, cancellationToken).ConfigureAwait(false) is { Deleted: false } record ? record : null;
+        }
+        catch (ConnectorException e) when (e.Kind == FailureKind.Rejected)
+        {
+            return null; // no lookup by id (a read-only feed such as attendance): the feed is all there is to go by
+        }
+    }
+
+    private async Task<(long Missing, long Repaired)> MissingAsync(EntityDefinition definition, Mapping mapping, IRecordConnector connector, HashSet<string> seen,
+        bool dryRun, Action<DriftItem> report, Func<List<SourceRecord>, Task> compare, CancellationToken cancellationToken)
     {
         long missing = 0, repaired = 0;
         string? after = null;
@@ -229,7 +249,27 @@ public sealed partial class SyncEngine
             }
 
             after = links[^1].EntityId;
-            var gone = links.Where(l => l.RecordId is not null && l.Outstanding == 0 && !seen.Contains(l.RecordId)).ToList();
+            var gone = new List<LinkState>();
+            var found = new List<SourceRecord>();
+            foreach (var link in links.Where(l => l.RecordId is not null && l.Outstanding == 0 && !seen.Contains(l.RecordId)))
+            {
+                // A feed can leave out a record that exists (a SQL feed holds back rows changed in its last moments, a page
+                // can shift): ask for it by id before calling it missing, and compare it like the others when it is there.
+                if (await FindAsync(connector, mapping, link.RecordId!, cancellationToken).ConfigureAwait(false) is { } record)
+                {
+                    found.Add(record);
+                }
+                else
+                {
+                    gone.Add(link);
+                }
+            }
+
+            if (found.Count > 0)
+            {
+                await compare(found).ConfigureAwait(false);
+            }
+
             missing += gone.Count;
             foreach (var link in gone)
             {

@@ -109,6 +109,13 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
                 continue;
             }
 
+            if (!known && value is null)
+            {
+                // The first word from this system on the field, and it is empty: a gap the entity's value fills (it is
+                // written there below), not a change that would wipe the value or open a conflict over it.
+                continue;
+            }
+
             if (set.Conflict(entity.Id, field) is { } open)
             {
                 held.Add((field, value));

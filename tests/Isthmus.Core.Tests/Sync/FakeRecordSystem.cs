@@ -38,6 +38,9 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
     /// <summary>Changes waiting to be delivered as notifications (record id, version) in change order.</summary>
     public List<SourceRecord> Notifications { get; } = [];
 
+    private readonly Dictionary<string, string> _answered = new(StringComparer.Ordinal);
+
+
     /// <summary>When set, a write it answers with an exception is refused with it.</summary>
     public Func<RecordWrite, Exception?>? Refuse { get; set; }
 
@@ -68,6 +71,15 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
 
     /// <summary>Refuse a stale write without the current record (as a bare 412 does), so the engine has to read it again.</summary>
     public bool ConflictWithoutCurrent { get; set; }
+
+    /// <summary>Records the change feed leaves out although they exist (a feed that lags behind its latest changes).</summary>
+    public HashSet<string> HiddenFromFeed { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Runs once, before the next read of the change feed (to let time pass between reads, as a slow system does).</summary>
+    public Func<Task>? BeforeRead { get; set; }
+
+    /// <summary>When set, reading the change feed fails with it (the system is down).</summary>
+    public Exception? ReadFailure { get; set; }
 
     /// <summary>A person edits the record in the system itself.</summary>
     public SourceRecord Edit(string id, JsonObject fields)
@@ -113,15 +125,26 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
         }
     }
 
-    public ValueTask<RecordPage> ReadChangesAsync(string recordType, string? cursor, int limit, CancellationToken cancellationToken)
+    public async ValueTask<RecordPage> ReadChangesAsync(string recordType, string? cursor, int limit, CancellationToken cancellationToken)
     {
+        if (ReadFailure is { } failure)
+        {
+            throw failure;
+        }
+
+        if (BeforeRead is { } before)
+        {
+            BeforeRead = null;
+            await before();
+        }
+
         lock (_gate)
         {
             var after = cursor is null ? 0 : long.Parse(cursor, CultureInfo.InvariantCulture);
-            var changed = _records.Where(r => r.Value.Seq > after && (cursor is not null || !r.Value.Deleted)).OrderBy(r => r.Value.Seq).ToList();
+            var changed = _records.Where(r => r.Value.Seq > after && (cursor is not null || !r.Value.Deleted) && !HiddenFromFeed.Contains(r.Key)).OrderBy(r => r.Value.Seq).ToList();
             var page = changed.Take(limit).Select(r => Snapshot(r.Key)).ToList();
             var last = page.Count > 0 ? _records[page[^1].Id].Seq : after;
-            return ValueTask.FromResult(new RecordPage(page, last.ToString(CultureInfo.InvariantCulture), changed.Count > limit));
+            return new RecordPage(page, last.ToString(CultureInfo.InvariantCulture), changed.Count > limit);
         }
     }
 
@@ -137,6 +160,12 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
     {
         lock (_gate)
         {
+            // Like a real system, a repeated idempotency key gets the first answer again and changes nothing.
+            if (_answered.TryGetValue(write.IdempotencyKey, out var first))
+            {
+                return ValueTask.FromResult(Snapshot(first));
+            }
+
             Writes++;
             if (Refuse?.Invoke(write) is { } refused)
             {
@@ -162,6 +191,7 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
                 throw new RecordConflictException($"{id} is at version {r.Version}, not {expected}", ConflictWithoutCurrent ? null : Snapshot(id));
             }
 
+            _answered[write.IdempotencyKey] = id; // failed answers are not remembered
             var merged = exists ? (JsonObject)r.Fields.DeepClone() : [];
             foreach (var (k, v) in write.Fields)
             {

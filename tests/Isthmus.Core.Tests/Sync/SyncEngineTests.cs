@@ -74,6 +74,37 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_create_after_the_outbox_emptied_is_not_taken_for_an_earlier_one_by_its_idempotency_key()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "First" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        h.Systems["crm"].Edit("43", new JsonObject { ["uscc"] = "913200", ["company_full_name"] = "Second" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+
+        Assert.Equal(["First", "Second"], h.Systems["erp"].Ids.Select(id => (string?)h.Systems["erp"].Fields(id)!["cust_name"]).Order());
+    }
+
+    [Fact]
+    public async Task A_fresh_store_writing_to_a_system_is_not_answered_with_what_an_earlier_store_wrote()
+    {
+        await using var first = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        first.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "First" });
+        await first.DeliverAsync("Customer", "crm");
+        await first.FlushWritesAsync();
+
+        // The same ERP, now synced by an Isthmus with a new database: its write ids start again, its keys must not.
+        await using var second = await SyncHarness.StartAsync(Yaml, new Dictionary<string, FakeRecordSystem> { ["crm"] = new("crm"), ["erp"] = first.Systems["erp"] });
+        second.Systems["crm"].Edit("7", new JsonObject { ["uscc"] = "913200", ["company_full_name"] = "Second" });
+        await second.DeliverAsync("Customer", "crm");
+        await second.FlushWritesAsync();
+
+        Assert.Equal(["First", "Second"], second.Systems["erp"].Ids.Select(id => (string?)second.Systems["erp"].Fields(id)!["cust_name"]).Order());
+    }
+
+    [Fact]
     public async Task Records_that_already_exist_on_both_sides_are_matched_by_identity_not_duplicated()
     {
         await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
@@ -111,6 +142,88 @@ public sealed class SyncEngineTests
         Assert.Equal(crmLink.EntityId, erpLink.EntityId);
         Assert.Equal("ABC Ltd", (string?)h.Systems["crm"].Fields("42")!["company_full_name"]); // the newer name, by last writer wins
         Assert.Equal("ABC Ltd", (string?)h.Systems["erp"].Fields("C-0042")!["cust_name"]);
+    }
+
+    [Fact]
+    public async Task A_record_matched_by_identity_with_an_empty_field_gets_the_value_the_other_side_has()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC", ["level"] = "B级", ["tel"] = "021-1" });
+        h.Systems["erp"].Edit("C-0042", new JsonObject { ["tax_no"] = "913100", ["cust_name"] = "ABC", ["grade"] = "B" });
+        h.Systems["erp"].Clock = h.Systems["crm"].Clock.AddHours(1); // the ERP's record is the newer one
+
+        var jobs = h.Engine.StartLoad("Customer", connection: null);
+        await Task.WhenAll(jobs.Select(j => j.Completion));
+        await h.FlushWritesAsync();
+
+        // phone is decided by hand, but an empty phone on the ERP is not a second opinion: the CRM's fills it.
+        Assert.Empty(await h.Store.ConflictsAsync(openOnly: true, 10, CancellationToken.None));
+        Assert.Equal(["C-0042"], h.Systems["erp"].Ids);
+        Assert.Equal("021-1", (string?)h.Systems["erp"].Fields("C-0042")!["phone"]);
+        Assert.Equal("021-1", (string?)h.Systems["crm"].Fields("42")!["tel"]);
+    }
+
+    [Fact]
+    public async Task A_load_of_both_sides_matches_records_that_exist_in_each_before_creating_any()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        // Only the CRM knows the phone, so the ERP's record can never pass for Isthmus's own create coming back.
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC", ["level"] = "B级", ["tel"] = "021-1" });
+        h.Systems["crm"].Edit("43", new JsonObject { ["uscc"] = "913200", ["company_full_name"] = "Only in the CRM" });
+        h.Systems["erp"].Edit("C-0042", new JsonObject { ["tax_no"] = " 913100 ", ["cust_name"] = "ABC", ["grade"] = "B", ["limit_cents"] = 500000 });
+        h.Systems["crm"].Notifications.Clear();
+        h.Systems["erp"].Notifications.Clear();
+
+        // The ERP is slow: by the time its records are read, the CRM's have been merged and whatever writes they planned were sent.
+        h.Systems["erp"].BeforeRead = async () =>
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!(await h.Store.CountsAsync(CancellationToken.None)).TryGetValue("entities.Customer", out var n) || n < 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the CRM's records were never merged");
+                await Task.Delay(10);
+            }
+
+            await h.FlushWritesAsync();
+        };
+
+        var jobs = h.Engine.StartLoad("Customer", connection: null);
+        await Task.WhenAll(jobs.Select(j => j.Completion));
+        await h.FlushWritesAsync();
+
+        Assert.Equal(["done", "done"], jobs.Select(j => j.Status));
+        Assert.Equal(["42", "43"], h.Systems["crm"].Ids.Order());
+        var erpIds = h.Systems["erp"].Ids;
+        Assert.Equal(2, erpIds.Count);
+        Assert.Equal("Only in the CRM", (string?)h.Systems["erp"].Fields(erpIds.Single(id => id != "C-0042"))!["cust_name"]);
+        Assert.Equal(2L, (await h.Store.CountsAsync(CancellationToken.None))["entities.Customer"]);
+    }
+
+    [Fact]
+    public async Task A_load_whose_read_of_one_side_fails_writes_nothing_rather_than_creating_records_that_may_exist_there()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        h.Systems["erp"].Edit("C-0042", new JsonObject { ["tax_no"] = "913100", ["cust_name"] = "ABC" });
+        h.Systems["erp"].ReadFailure = new InvalidOperationException("the ERP is down");
+
+        var jobs = h.Engine.StartLoad("Customer", connection: null);
+        await Task.WhenAll(jobs.Select(j => j.Completion));
+
+        Assert.Equal(["failed", "failed"], jobs.Select(j => j.Status));
+        Assert.All(jobs, j => Assert.Contains("reading erp failed", j.Error, StringComparison.Ordinal));
+        Assert.Contains("the ERP is down", jobs.Single(j => j.Connection == "erp").Error, StringComparison.Ordinal);
+        Assert.Equal(0, await h.FlushWritesAsync());
+        Assert.Equal(["C-0042"], h.Systems["erp"].Ids);
+
+        // Once the ERP answers, loading again matches the two records.
+        h.Systems["erp"].ReadFailure = null;
+        jobs = h.Engine.StartLoad("Customer", connection: null);
+        await Task.WhenAll(jobs.Select(j => j.Completion));
+        await h.FlushWritesAsync();
+        Assert.Equal(["done", "done"], jobs.Select(j => j.Status));
+        Assert.Equal(["C-0042"], h.Systems["erp"].Ids);
+        Assert.Equal(1L, (await h.Store.CountsAsync(CancellationToken.None))["entities.Customer"]);
     }
 
     [Fact]
@@ -277,6 +390,32 @@ public sealed class SyncEngineTests
         Assert.Equal("Renamed quietly", (string?)h.Systems["erp"].Fields(erpId)!["cust_name"]);
         await h.DeliverAsync("Customer", "erp");
         Assert.Equal(0, (await h.Engine.ReconcileAsync("Customer", dryRun: true, CancellationToken.None)).Drift);
+    }
+
+    [Fact]
+    public async Task Reconciliation_asks_for_a_record_its_feed_left_out_before_calling_it_missing()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml.Replace("wins: lww", "wins: lww\n      deletes: propagate", StringComparison.Ordinal), "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        await h.DeliverAsync("Customer", "erp");
+        var erpId = Assert.Single(h.Systems["erp"].Ids);
+
+        // The CRM's feed has not caught up with its latest change (as a SQL feed holds back rows changed in its last second).
+        h.Systems["crm"].Edit("42", new JsonObject { ["company_full_name"] = "ABC Ltd" });
+        h.Systems["crm"].Notifications.Clear();
+        h.Systems["crm"].HiddenFromFeed.Add("42");
+
+        var dry = await h.Engine.ReconcileAsync("Customer", dryRun: true, CancellationToken.None);
+        var item = Assert.Single(dry.Items);
+        Assert.Equal(("differing", "crm", "42"), (item.Kind, item.Connection, item.RecordId));
+
+        var repair = await h.Engine.ReconcileAsync("Customer", dryRun: false, CancellationToken.None);
+        await h.FlushWritesAsync();
+        Assert.Equal(0, repair.Connections.Sum(c => c.Missing));
+        Assert.Equal("ABC Ltd", (string?)h.Systems["erp"].Fields(erpId)!["cust_name"]);
+        Assert.Equal(["42"], h.Systems["crm"].Ids);
     }
 
     [Fact]

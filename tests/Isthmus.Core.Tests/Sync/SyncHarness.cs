@@ -51,6 +51,14 @@ internal sealed class SyncHarness : IAsyncDisposable
         return harness;
     }
 
+    /// <summary>A harness with its own store over systems that already exist (another Isthmus, or one whose database was replaced).</summary>
+    public static async Task<SyncHarness> StartAsync(string yaml, IReadOnlyDictionary<string, FakeRecordSystem> systems)
+    {
+        var harness = new SyncHarness(yaml, systems);
+        await harness._store.InitializeAsync(CancellationToken.None);
+        return harness;
+    }
+
     public Mapping Mapping(string entity, string connection) => Active.Config.Model.Entity(entity)!.Mappings.Single(m => m.Connection == connection);
 
     /// <summary>Delivers the notifications of <paramref name="connection"/> that are waiting.</summary>

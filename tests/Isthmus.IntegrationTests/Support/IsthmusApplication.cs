@@ -68,7 +68,7 @@ public sealed class IsthmusApplication : IAsyncDisposable
         return app;
     }
 
-    /// <summary>Runs a whole configuration of the test's own (e.g. a shipped example); the sink is there but unused.</summary>
+    /// <summary>Starts the host with <paramref name="yaml"/> as the whole configuration (no <c>oa</c> or <c>sink</c> connections added).</summary>
     public static async Task<IsthmusApplication> StartWithConfigAsync(string yaml)
     {
         var app = new IsthmusApplication { Sink = await Sink.StartAsync() };
