@@ -25,6 +25,9 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
     /// <summary>Changes waiting to be delivered as notifications (record id, version) in change order.</summary>
     public List<SourceRecord> Notifications { get; } = [];
 
+    /// <summary>The idempotency key of every write, in order.</summary>
+    public List<string> IdempotencyKeys { get; } = [];
+
     public DateTimeOffset Clock { get; set; } = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
 
     /// <summary>A person edits the record in the system itself.</summary>
@@ -96,6 +99,7 @@ internal sealed class FakeRecordSystem(string name) : IRecordConnector
         lock (_gate)
         {
             Writes++;
+            IdempotencyKeys.Add(write.IdempotencyKey);
             var id = write.Id ?? $"{name}-{++_ids}";
             var exists = _records.TryGetValue(id, out var r) && !r.Deleted;
             if (write.ExpectedVersion is { } expected && exists && expected != r.Version.ToString(CultureInfo.InvariantCulture))
