@@ -230,6 +230,13 @@ internal static class Migrations
         INSERT INTO sqlite_sequence (name, seq)
             SELECT 'sync_writes', MAX(COALESCE((SELECT MAX(id) FROM sync_writes), 0), CAST(strftime('%s', 'now') AS INTEGER) * 1000);
         """,
+
+        // 5: due writes are found in queue order per connection, so finding the next batch reads about that many rows
+        // however long the queue is (the (connection, next_at) index made every batch scan and sort the whole queue).
+        """
+        CREATE INDEX sync_writes_queue ON sync_writes (connection, id);
+        DROP INDEX sync_writes_due;
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

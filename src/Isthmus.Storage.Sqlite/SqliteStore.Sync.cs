@@ -53,10 +53,11 @@ public sealed partial class SqliteStore : ISyncStore
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        // Only the oldest write of each link is due: later ones wait, so a record receives its writes in order.
+        // Only the oldest write of each link is due: later ones wait, so a record receives its writes in order. The queue is
+        // walked in id order and stops at the limit, so a batch costs about its own size even with 100,000 writes queued.
         ReadAsync(
             $"""
-            SELECT {WriteColumns}, l.record_id, l.record_version FROM sync_writes w
+            SELECT {WriteColumns}, l.record_id, l.record_version FROM sync_writes w INDEXED BY sync_writes_queue
             LEFT JOIN sync_links l ON l.entity = w.entity AND l.id = w.entity_id AND l.connection = w.connection AND l.record_type = w.record_type
             WHERE w.connection = $0 AND w.next_at <= $1
               AND w.id = (SELECT MIN(o.id) FROM sync_writes o WHERE o.entity = w.entity AND o.entity_id = w.entity_id AND o.connection = w.connection AND o.record_type = w.record_type)
