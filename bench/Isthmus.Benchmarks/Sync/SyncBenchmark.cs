@@ -27,9 +27,12 @@ public sealed record SyncOptions
     public string? Label { get; init; }
     public string Executable { get; init; } = "";
 
+    /// <summary>Only the initial load, for profiling it.</summary>
+    public bool LoadOnly { get; init; }
+
     public const string Usage = """
         usage: Isthmus.Benchmarks sync [--records N] [--quick] [--postgres <Npgsql connection string>] [--no-sqlite]
-                                       [--synchronous full|normal] [--out <report.md>] [--label <text>]
+                                       [--synchronous full|normal] [--load-only] [--out <report.md>] [--label <text>]
         """;
 
     public static SyncOptions Parse(IReadOnlyList<string> args)
@@ -44,6 +47,7 @@ public sealed record SyncOptions
                 "--quick" => options with { Quick = true, Records = 10_000 },
                 "--postgres" => options with { Postgres = Value() is { Length: > 0 } pg ? pg : null },
                 "--no-sqlite" => options with { SqliteSource = false },
+                "--load-only" => options with { LoadOnly = true },
                 "--synchronous" => options with { Synchronous = Value() is "normal" ? "normal" : "full" },
                 "--out" => options with { OutputPath = Path.GetFullPath(Value()) },
                 "--label" => options with { Label = Value() },
@@ -132,6 +136,11 @@ public sealed class SyncBenchmark(SyncOptions options, Action<string> log)
         try
         {
             await LoadAsync(scenario, engine, store, control, emulator, result, cancellationToken);
+            if (options.LoadOnly)
+            {
+                return result;
+            }
+
             await ReconcileAsync("reconcile, dry run, no drift", engine, store, control, emulator, result, dryRun: true, expectDrift: 0, cancellationToken);
 
             var crmDrift = scenario.CrmDrift().ToList();
