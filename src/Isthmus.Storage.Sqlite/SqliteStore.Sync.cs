@@ -17,7 +17,8 @@ public sealed partial class SqliteStore : ISyncStore
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<LinkState>> LinksByRecordAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken) =>
-        ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND connection = $1 AND record_type = $2 AND record_id IN (SELECT value FROM json_each($3))",
+        // INDEXED BY: without statistics SQLite prefers the primary key's entity prefix, a scan of every link of the entity.
+        ReadAsync($"SELECT {LinkColumns} FROM sync_links INDEXED BY sync_links_record WHERE entity = $0 AND connection = $1 AND record_type = $2 AND record_id IN (SELECT value FROM json_each($3))",
             ReadLink, cancellationToken, entity, connection, recordType, JsonSerializer.Serialize(recordIds));
 
     /// <inheritdoc/>
@@ -27,7 +28,7 @@ public sealed partial class SqliteStore : ISyncStore
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<LinkState>> CreatingLinksAsync(string entity, string connection, string recordType, CancellationToken cancellationToken) =>
-        ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND connection = $1 AND record_type = $2 AND record_id IS NULL LIMIT 10000",
+        ReadAsync($"SELECT {LinkColumns} FROM sync_links INDEXED BY sync_links_creating WHERE entity = $0 AND connection = $1 AND record_type = $2 AND record_id IS NULL LIMIT 10000",
             ReadLink, cancellationToken, entity, connection, recordType);
 
     /// <inheritdoc/>
