@@ -243,21 +243,40 @@ public sealed partial class SqliteStore : ISyncStore
 
     private static string Json(Dictionary<string, JsonNode?> values)
     {
-        var o = new JsonObject();
-        foreach (var (k, v) in values)
+        // Written straight from the nodes: copying every value into a new object only to serialize it doubled the work.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            o[k] = v?.DeepClone();
+            writer.WriteStartObject();
+            foreach (var (k, v) in values)
+            {
+                writer.WritePropertyName(k);
+                if (v is null)
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    v.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
         }
 
-        return o.ToJsonString();
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static Dictionary<string, JsonNode?> Values(string json)
     {
-        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        foreach (var (k, v) in JsonNode.Parse(json)!.AsObject())
+        // Detached from the parsed object, its nodes become the values without a copy.
+        var parsed = JsonNode.Parse(json)!.AsObject();
+        var entries = parsed.ToArray();
+        parsed.Clear();
+        var values = new Dictionary<string, JsonNode?>(entries.Length, StringComparer.Ordinal);
+        foreach (var (k, v) in entries)
         {
-            values[k] = v?.DeepClone();
+            values[k] = v;
         }
 
         return values;
