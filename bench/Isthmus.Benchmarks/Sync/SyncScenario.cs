@@ -139,21 +139,25 @@ public sealed class SyncScenario
                 CREATE TABLE {Table} (code text PRIMARY KEY, name text NOT NULL, city text, tier text, credit_limit_cents bigint, phone text, email text,
                   updated_at timestamptz NOT NULL, row_version integer NOT NULL DEFAULT 1);
                 """, cancellationToken);
-            await using var copy = await connection.BeginBinaryImportAsync(
-                $"COPY {Table} (code, name, city, tier, credit_limit_cents, phone, email, updated_at) FROM STDIN (FORMAT BINARY)", cancellationToken);
-            for (int i = 1; i <= Records; i++)
+            // The import must be closed before the connection runs anything else.
+            await using (var copy = await connection.BeginBinaryImportAsync(
+                $"COPY {Table} (code, name, city, tier, credit_limit_cents, phone, email, updated_at) FROM STDIN (FORMAT BINARY)", cancellationToken))
             {
-                var row = Row(i, start);
-                await copy.StartRowAsync(cancellationToken);
-                for (int p = 0; p < 7; p++)
+                for (int i = 1; i <= Records; i++)
                 {
-                    await copy.WriteAsync(row[p], p == 4 ? NpgsqlDbType.Bigint : NpgsqlDbType.Text, cancellationToken);
+                    var row = Row(i, start);
+                    await copy.StartRowAsync(cancellationToken);
+                    for (int p = 0; p < 7; p++)
+                    {
+                        await copy.WriteAsync(row[p], p == 4 ? NpgsqlDbType.Bigint : NpgsqlDbType.Text, cancellationToken);
+                    }
+
+                    await copy.WriteAsync(((DateTimeOffset)row[7]).UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
                 }
 
-                await copy.WriteAsync(((DateTimeOffset)row[7]).UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                await copy.CompleteAsync(cancellationToken);
             }
 
-            await copy.CompleteAsync(cancellationToken);
             await Execute(connection, $"ANALYZE {Table}", cancellationToken);
         }
     }
