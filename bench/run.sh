@@ -6,17 +6,42 @@
 #   bench/run.sh --isthmus <dll>  benchmark another isthmus build (no isthmus build step)
 #   bench/run.sh --stand-in       check the harness against its in-memory stand-in (not isthmus)
 #   bench/run.sh --synchronous normal   SQLite without an fsync per commit (survives kill -9, not power loss)
+#   bench/run.sh sync [--quick] [--records N] [--no-postgres] [--load-only]
+#                                 two-way sync: initial load SQL table → records emulator, then reconciliation;
+#                                 report in bench/results/sync-latest.md (PostgreSQL too when scripts/pg-up.sh gives one)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
+if [ "${1:-}" = sync ]; then
+  shift
+  args=()
+  postgres=1
+  for arg in "$@"; do
+    if [ "$arg" = --no-postgres ]; then postgres=0; else args+=("$arg"); fi
+  done
+  echo "building the benchmark (Release)…" >&2
+  dotnet build bench/Isthmus.Benchmarks/Isthmus.Benchmarks.csproj -c Release -v quiet -nologo >&2
+  if [ "$postgres" = 1 ]; then
+    # Its own database on the test server, so the benchmark's tables never meet the tests'.
+    if pg=$(PGDB=isthmus_bench bash scripts/pg-up.sh); then args+=(--postgres "$pg"); else echo "no PostgreSQL: the sqlite source only" >&2; fi
+  fi
+  label="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then label="$label+changes"; fi
+  mkdir -p bench/results
+  # The sync engine runs inside the benchmark process: give it the runtime defaults isthmus runs with.
+  export DOTNET_gcConcurrent=0
+  exec dotnet artifacts/bin/Isthmus.Benchmarks/release/Isthmus.Benchmarks.dll sync \
+    --label "commit $label" --out bench/results/sync-latest.md ${args[@]+"${args[@]}"}
+fi
+
 build_isthmus=1
 for arg in "$@"; do
   case "$arg" in
     --isthmus|--stand-in) build_isthmus=0 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
   esac
 done
 

@@ -33,6 +33,7 @@ public sealed record BenchmarkOptions
     public const string Usage = """
         usage: Isthmus.Benchmarks [--quick] [--isthmus <isthmus.dll>] [--stand-in] [--out <report.md>]
                                   [--repo <repository root>] [--label <text>] [--synchronous full|normal]
+               Isthmus.Benchmarks sync [--records N] [--quick] [--postgres <connection string>] [--no-sqlite] [--out <report.md>]
                Isthmus.Benchmarks self-check
                Isthmus.Benchmarks ceiling [--parent <pid>]
                Isthmus.Benchmarks stand-in serve --config <isthmus.yaml> [--parent <pid>]

@@ -1,12 +1,24 @@
 using System.Runtime.InteropServices;
 using Isthmus.Benchmarks;
+using Isthmus.Benchmarks.Sync;
 
-// Modes: the benchmark itself (default), the raw Kestrel ceiling server, and the harness stand-in server.
+// Modes: the benchmark itself (default), the sync benchmark, the raw Kestrel ceiling server, the record-system emulator
+// for the sync benchmark, and the harness stand-in server.
 try
 {
     if (args.Length > 0 && args[0] == "self-check")
     {
         return SelfCheck.Run();
+    }
+
+    if (args.Length > 0 && args[0] == "sync")
+    {
+        return await SyncMain.RunAsync(args[1..]);
+    }
+
+    if (args.Length > 0 && args[0] == "records-emulator")
+    {
+        return await EmulatorServer.RunAsync(ParentPid(args));
     }
 
     if (args.Length > 0 && args[0] == "ceiling")

@@ -200,8 +200,10 @@ internal static class Migrations
         );
         """,
 
-        // 4: a sync write's id is its idempotency key in the target system, so it must never be given out twice: without
-        // AUTOINCREMENT SQLite hands out ids again once the outbox has emptied, and a new create came back as an old one.
+        // 4: sync write ids are never reused. Each write's idempotency key is built from its id, and a record system remembers
+        // keys (the sql connector for 30 days): with a plain rowid, the first write after the outbox emptied got id 1 again,
+        // and the system answered it as the repeat of an old write without applying it. The sequence starts above any id a
+        // store could have handed out before this step, so keys issued before the upgrade do not come back either.
         """
         CREATE TABLE sync_writes_next (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -218,11 +220,22 @@ internal static class Migrations
             last_error TEXT,
             created_at INTEGER NOT NULL
         );
-        INSERT INTO sync_writes_next SELECT id, entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, last_error, created_at FROM sync_writes;
+        INSERT INTO sync_writes_next (id, entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, last_error, created_at)
+            SELECT id, entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, last_error, created_at FROM sync_writes;
         DROP TABLE sync_writes;
         ALTER TABLE sync_writes_next RENAME TO sync_writes;
         CREATE INDEX sync_writes_due ON sync_writes (connection, next_at, id);
         CREATE INDEX sync_writes_link ON sync_writes (entity, entity_id, connection, record_type, id);
+        DELETE FROM sqlite_sequence WHERE name = 'sync_writes';
+        INSERT INTO sqlite_sequence (name, seq)
+            SELECT 'sync_writes', MAX(COALESCE((SELECT MAX(id) FROM sync_writes), 0), CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+        """,
+
+        // 5: due writes are found in queue order per connection, so finding the next batch reads about that many rows
+        // however long the queue is (the (connection, next_at) index made every batch scan and sort the whole queue).
+        """
+        CREATE INDEX sync_writes_queue ON sync_writes (connection, id);
+        DROP INDEX sync_writes_due;
         """,
     ];
 

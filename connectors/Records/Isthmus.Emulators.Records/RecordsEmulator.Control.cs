@@ -9,9 +9,10 @@ namespace Isthmus.Emulators.Records;
 /// <param name="Writes">Changes made through <c>/api</c> per type (creates, updates, deletes, batch items; not repeats of an idempotency key).</param>
 /// <param name="Reads">List and get calls per type.</param>
 /// <param name="WebhooksPending">Notifications queued and not yet sent (or given up).</param>
+/// <param name="ApiCalls">Requests to <c>/api</c>, whatever their answer (a batch call counts once), so a client's calls per record can be measured.</param>
 public sealed record RecordsEmulatorStats(
     IReadOnlyDictionary<string, long> Writes, IReadOnlyDictionary<string, long> Reads,
-    long WebhooksSent, long WebhooksDropped, long WebhooksFailed, long WebhooksPending);
+    long WebhooksSent, long WebhooksDropped, long WebhooksFailed, long WebhooksPending, long ApiCalls = 0);
 
 /// <summary>The control API (<c>/_emulator/…</c>) and the same abilities for in-process tests.</summary>
 public sealed partial class RecordsEmulator
@@ -82,7 +83,8 @@ public sealed partial class RecordsEmulator
             reads = new Dictionary<string, long>(_reads, StringComparer.Ordinal);
         }
 
-        return new RecordsEmulatorStats(_store.WritesByType(), reads, _webhooks.Sent, _webhooks.Dropped, _webhooks.Failed, _webhooks.Pending);
+        return new RecordsEmulatorStats(_store.WritesByType(), reads, _webhooks.Sent, _webhooks.Dropped, _webhooks.Failed, _webhooks.Pending,
+            Interlocked.Read(ref _apiCalls));
     }
 
     /// <summary>Waits until every queued notification was sent or given up (polling), or fails after <paramref name="timeout"/>.</summary>

@@ -26,6 +26,7 @@ public sealed partial class RecordsEmulator : IAsyncDisposable
     private readonly Dictionary<string, long> _reads = new(StringComparer.Ordinal);
     private WebApplication? _app;
     private int _disposed;
+    private long _apiCalls;
 
     /// <summary>Creates an emulator; call <see cref="StartAsync"/> to listen.</summary>
     public RecordsEmulator(RecordsEmulatorOptions? options = null)
@@ -74,6 +75,7 @@ public sealed partial class RecordsEmulator : IAsyncDisposable
             return;
         }
 
+        Interlocked.Increment(ref _apiCalls);
         if (_faults.LatencyMs > 0)
         {
             await Task.Delay(_faults.LatencyMs, context.RequestAborted).ConfigureAwait(false);

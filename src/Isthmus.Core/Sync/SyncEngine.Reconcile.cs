@@ -106,24 +106,25 @@ public sealed partial class SyncEngine
             var mapped = records.Select(r => RecordMapper.In(readAs, r.Fields, Expressions, now)).ToList();
             await InLaneAsync(definition.Name, async () =>
             {
-                var set = new SyncWorkingSet(definition);
-                await set.LoadAsync(_store, mapping, records.Select(r => r.Id).ToList(), [], cancellationToken).ConfigureAwait(false);
-                var planner = new SyncPlanner(definition, Expressions);
+                // Comparing needs each record's link and entity only; loading every other link of every entity (as
+                // planning writes does) doubled the store's work for records that, almost all, have not drifted.
+                var compare = new SyncWorkingSet(definition);
+                await compare.LoadForComparisonAsync(_store, mapping, records.Select(r => r.Id).ToList(), cancellationToken).ConfigureAwait(false);
+                var repairs = new List<int>();
                 for (var i = 0; i < records.Count; i++)
                 {
                     var record = records[i];
                     seen.Add(record.Id);
                     checkedCount++;
-                    var link = set.LinkOfRecord(mapping, record.Id);
-                    var entity = link is null ? null : set.Entity(link.EntityId);
+                    var link = compare.LinkOfRecord(mapping, record.Id);
+                    var entity = link is null ? null : compare.Entity(link.EntityId);
                     if (link is null || entity is null)
                     {
                         extra++;
                         Report(new DriftItem("extra", mapping.Connection, mapping.RecordType, null, record.Id, []));
                         if (!dryRun && mapping.Reads)
                         {
-                            planner.Ingest(set, mapping, record, mapped[i], now);
-                            repaired++;
+                            repairs.Add(i);
                         }
 
                         continue;
@@ -135,7 +136,7 @@ public sealed partial class SyncEngine
                         continue;
                     }
 
-                    var fields = Compare(set, mapping, entity, mapped[i].Values);
+                    var fields = Compare(compare, mapping, entity, mapped[i].Values);
                     if (fields.Count == 0)
                     {
                         same++;
@@ -144,8 +145,30 @@ public sealed partial class SyncEngine
 
                     differing++;
                     Report(new DriftItem("differing", mapping.Connection, mapping.RecordType, entity.Id, record.Id, fields));
-                    if (dryRun)
+                    if (!dryRun)
                     {
+                        repairs.Add(i);
+                    }
+                }
+
+                if (repairs.Count == 0)
+                {
+                    return;
+                }
+
+                // Repairs plan writes, which need every link of their entities: those are loaded in full.
+                var set = new SyncWorkingSet(definition);
+                await set.LoadAsync(_store, mapping, repairs.Select(i => records[i].Id).ToList(), [], cancellationToken).ConfigureAwait(false);
+                var planner = new SyncPlanner(definition, Expressions);
+                foreach (var i in repairs)
+                {
+                    var record = records[i];
+                    var link = set.LinkOfRecord(mapping, record.Id);
+                    var entity = link is null ? null : set.Entity(link.EntityId);
+                    if (link is null || entity is null)
+                    {
+                        planner.Ingest(set, mapping, record, mapped[i], now);
+                        repaired++;
                         continue;
                     }
 
@@ -168,25 +191,33 @@ public sealed partial class SyncEngine
                     repaired++;
                 }
 
-                if (!dryRun)
-                {
-                    var commit = set.Seal();
-                    await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
-                    Wake(commit);
-                }
+                var commit = set.Seal();
+                await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+                Wake(commit);
             }, cancellationToken).ConfigureAwait(false);
             job.Page(new IngestSummary(0, 0, records.Count, 0, 0, 0));
         }
 
-        string? cursor = null;
+        var next = connector.ReadChangesAsync(mapping.RecordType, null, PageSize, cancellationToken).AsTask();
         while (true)
         {
-            var page = await connector.ReadChangesAsync(mapping.RecordType, cursor, PageSize, cancellationToken).ConfigureAwait(false);
+            var page = await next.ConfigureAwait(false);
+
+            // The next page is read while this one is compared, so the system's answer and the store's work overlap.
+            next = page.More ? connector.ReadChangesAsync(mapping.RecordType, page.Cursor, PageSize, cancellationToken).AsTask() : Task.FromResult(page);
             var records = page.Records.Where(r => !r.Deleted).ToList();
-            cursor = page.Cursor;
             if (records.Count > 0)
             {
-                await CompareAsync(records).ConfigureAwait(false);
+                try
+                {
+                    await CompareAsync(records).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // The reconciliation ends here; the page read ahead is not wanted, and its failure must not go unobserved.
+                    _ = next.ContinueWith(static r => r.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    throw;
+                }
             }
 
             if (!page.More)

@@ -53,6 +53,35 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
         await LoadEntitiesAsync(store, entityIds, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Loads the links of these records of <paramref name="mapping"/>, with their entities and open conflicts but not the
+    /// entities' other links: enough to compare the records with the model, not to plan writes.
+    /// </summary>
+    public async Task LoadForComparisonAsync(ISyncStore store, Mapping mapping, IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken)
+    {
+        var links = await store.LinksByRecordAsync(Definition.Name, mapping.Connection, mapping.RecordType, recordIds, cancellationToken).ConfigureAwait(false);
+        foreach (var link in links)
+        {
+            Track(link);
+        }
+
+        var ids = links.Select(l => l.EntityId).Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var entity in await store.EntitiesAsync(Definition.Name, ids, cancellationToken).ConfigureAwait(false))
+        {
+            _entities[entity.Id] = entity;
+        }
+
+        foreach (var conflict in await store.OpenConflictsAsync(Definition.Name, ids, cancellationToken).ConfigureAwait(false))
+        {
+            _conflicts[(conflict.EntityId, conflict.Field)] = conflict;
+        }
+    }
+
     /// <summary>Loads entities with all their links and open conflicts.</summary>
     public async Task LoadEntitiesAsync(ISyncStore store, IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {

@@ -57,6 +57,24 @@ public sealed class RecordsEmulatorApiTests
         Assert.Equal(3, emulator.Stats().Writes["customers"]);
     }
 
+    [Fact]
+    public async Task Stats_CountEveryApiRequest_ABatchOnce_ControlCallsNot()
+    {
+        await using var emulator = new RecordsEmulator(new RecordsEmulatorOptions { Types = ["customers"] });
+        var ct = TestContext.Current.CancellationToken;
+        await emulator.StartAsync(ct);
+        using var http = new HttpClient { BaseAddress = new Uri(emulator.Url) };
+
+        using var batch = Post("/api/customers/_batch", """{"items":[{"fields":{"name":"A"}},{"fields":{"name":"B"}},{"id":"9","fields":{"name":"C"}}]}""", null);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(batch, ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/customers/404", ct)).StatusCode);
+        var stats = JsonNode.Parse(await http.GetStringAsync("/_emulator/stats", ct))!;
+
+        Assert.Equal(2, stats["apiCalls"]!.GetValue<long>());
+        Assert.Equal(3, stats["writes"]!["customers"]!.GetValue<long>());
+        Assert.Equal(2, emulator.Stats().ApiCalls);
+    }
+
     private static HttpRequestMessage Post(string path, string json, string? key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Body(json) };

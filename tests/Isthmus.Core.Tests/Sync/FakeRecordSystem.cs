@@ -80,6 +80,9 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
 
     /// <summary>When set, reading the change feed fails with it (the system is down).</summary>
     public Exception? ReadFailure { get; set; }
+    /// <summary>The idempotency key of every write, in order.</summary>
+    public List<string> IdempotencyKeys { get; } = [];
+
 
     /// <summary>A person edits the record in the system itself.</summary>
     public SourceRecord Edit(string id, JsonObject fields)
@@ -160,6 +163,7 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
     {
         lock (_gate)
         {
+            IdempotencyKeys.Add(write.IdempotencyKey);
             // Like a real system, a repeated idempotency key gets the first answer again and changes nothing.
             if (_answered.TryGetValue(write.IdempotencyKey, out var first))
             {

@@ -105,6 +105,24 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task Every_write_has_an_idempotency_key_of_its_own_even_after_the_outbox_emptied()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        h.Systems["crm"].Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+        h.Systems["crm"].Edit("42", new JsonObject { ["company_full_name"] = "ABC 2" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+
+        // A system remembers keys: a key used again would make it answer the second write as a repeat of the first.
+        var keys = h.Systems["erp"].IdempotencyKeys;
+        Assert.Equal(2, keys.Count);
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        Assert.Equal("ABC 2", (string?)h.Systems["erp"].Fields(Assert.Single(h.Systems["erp"].Ids))!["cust_name"]);
+    }
+
+    [Fact]
     public async Task Records_that_already_exist_on_both_sides_are_matched_by_identity_not_duplicated()
     {
         await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
