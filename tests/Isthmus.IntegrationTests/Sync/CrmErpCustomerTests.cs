@@ -163,7 +163,7 @@ public sealed class CrmErpCustomerTests
         s.Systems["erp"].Change("customers", [new JsonObject { ["id"] = "C-0001", ["limit_cents"] = 500 }]);
         Assert.Null(await SyncCalls.RetryErrorAsync(s, error.Id));
         await s.SettleAsync();
-        Assert.DoesNotContain(await SyncCalls.OpenErrorsAsync(s), e => e.Id == error.Id);
+        Assert.Empty(await SyncCalls.OpenErrorsAsync(s)); // the one the refused retry opened is closed with it
         Assert.Equal("甲贸易公司", (string?)s.Systems["crm"].Record("customers", "1")!["company_full_name"]);
         entity = Assert.Single(await s.Store.EntityPageAsync("Customer", null, 10, SyncScenario.Ct));
         Assert.Equal(5m, entity.Fields["creditLimit"]!.GetValue<decimal>());
