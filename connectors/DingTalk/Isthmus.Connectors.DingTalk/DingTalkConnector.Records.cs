@@ -13,6 +13,9 @@ internal sealed partial class DingTalkConnector : IRecordConnector
     public IReadOnlyCollection<string>? RecordTypes => _attendance is null ? [] : AttendanceOnly;
 
     /// <inheritdoc/>
+    public IReadOnlyCollection<string> ReadOnlyRecordTypes => AttendanceOnly;
+
+    /// <inheritdoc/>
     public ValueTask<RecordPage> ReadChangesAsync(string recordType, string? cursor, int limit, CancellationToken cancellationToken) =>
         Attendance(recordType).ReadChangesAsync(cursor, limit, cancellationToken);
 

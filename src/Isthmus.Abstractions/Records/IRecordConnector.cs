@@ -12,6 +12,9 @@ public interface IRecordConnector : IConnector
     /// <summary>The record types (tables, collections) this connection serves; <c>null</c> when any name is passed through.</summary>
     IReadOnlyCollection<string>? RecordTypes => null;
 
+    /// <summary>The record types that can only be read (a mapping to them must be <c>direction: in</c>); none by default.</summary>
+    IReadOnlyCollection<string> ReadOnlyRecordTypes => [];
+
     /// <summary>
     /// Records changed after <paramref name="cursor"/> (<c>null</c>: every record, from the beginning — a full read), oldest change
     /// first, at most <paramref name="limit"/>. The page's cursor resumes exactly after its last record, with no gap and no repeat

@@ -30,6 +30,11 @@ public static class MappingCheck
                     var offered = types.Count == 0 ? "it declares none" : "it serves: " + string.Join(", ", types.Order(StringComparer.Ordinal));
                     errors.Add(new ConfigError(mapping.Location, $"{where}.records: connection '{mapping.Connection}' has no record type '{mapping.RecordType}'; {near}{offered}"));
                 }
+                else if (mapping.Writes && records.ReadOnlyRecordTypes.Contains(mapping.RecordType))
+                {
+                    errors.Add(new ConfigError(mapping.Location, $"{where}: record type '{mapping.RecordType}' of connection '{mapping.Connection}' can only be read; " +
+                        "add direction: in to the mapping"));
+                }
             }
 
             if (mapping.Changes is { } changes && connectors.All.TryGetValue(changes.Connection, out var source) && source is not IInboundConnector)

@@ -38,4 +38,32 @@ public sealed class MappingCheckTests
         Assert.Contains(messages, m => m.Contains("has no record type 'custmers'; did you mean 'customers'?", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("mappings.erp.changes: connection 'erp' receives no events", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_mapping_that_would_write_a_read_only_record_type_is_refused()
+    {
+        var result = ConfigurationLoader.LoadText("""
+            connections:
+              ding:
+                kind: dingtalk
+                appKey: dingemulatorappkey
+                appSecret: emulator-app-secret-not-for-production
+                token: emulator-callback-token
+                aesKey: aXN0aG11cy1kaW5ndGFsay1lbXVsYXRvci1hZXNrZXk
+                apiBaseUrl: http://127.0.0.1:9
+                oapiBaseUrl: http://127.0.0.1:9
+                attendance: { users: [staff002] }
+            entities:
+              Attendance:
+                fields: { userId: string }
+                mappings:
+                  ding: { records: attendance, fields: { userId: userId } }
+            """, "isthmus.yaml", Path.GetTempPath());
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+
+        var (connectors, errors) = IsthmusHost.BuildConnectors(result, new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance));
+
+        Assert.Null(connectors);
+        Assert.Contains(errors, e => e.ToString().Contains("record type 'attendance' of connection 'ding' can only be read; add direction: in", StringComparison.Ordinal));
+    }
 }

@@ -48,7 +48,8 @@ public sealed class AttendanceTests
         Put(ding, new JsonObject { ["userId"] = "manager001", ["workDate"] = Day(today), ["checkType"] = "OnDuty" });
         Put(ding, new JsonObject { ["userId"] = "staff002", ["workDate"] = Day(today.AddDays(-1)), ["checkType"] = "OffDuty" });
 
-        Assert.Equal(3, (await s.Engine.PollAsync(poll, SyncScenario.Ct)).Created);
+        // The scheduled poll may run at start as well: what counts is what the OA holds and how often it was written.
+        await s.Engine.PollAsync(poll, SyncScenario.Ct);
         await s.SettleAsync();
         Assert.Equal(3, s.Records("oa", "attendance").Count);
         Assert.Equal("Late", (string?)s.Find("oa", "ding_result_id", late, "attendance")!["result"]);
@@ -57,10 +58,9 @@ public sealed class AttendanceTests
         // A correction (补卡) of an earlier result and a new check-out; the next poll reads the last days again.
         ding.PutAttendance(new JsonObject { ["id"] = long.Parse(late, CultureInfo.InvariantCulture), ["timeResult"] = "Normal" });
         var checkout = Put(ding, new JsonObject { ["userId"] = "staff002", ["workDate"] = Day(today), ["checkType"] = "OffDuty" });
-        var second = await s.Engine.PollAsync(poll, SyncScenario.Ct);
+        await s.Engine.PollAsync(poll, SyncScenario.Ct);
         await s.SettleAsync();
 
-        Assert.Equal((1, 1), (second.Created, second.Updated));
         var rows = s.Records("oa", "attendance");
         Assert.Equal(4, rows.Count);
         Assert.Equal(4, rows.Select(r => (string?)r["ding_result_id"]).Distinct().Count());
@@ -69,9 +69,8 @@ public sealed class AttendanceTests
         Assert.Equal(5, s.Writes()["oa"]); // one update and one create: the days read again wrote nothing else
 
         // Nothing new: a poll re-reads the same days and writes nothing.
-        var third = await s.Engine.PollAsync(poll, SyncScenario.Ct);
+        await s.Engine.PollAsync(poll, SyncScenario.Ct);
         await s.SettleAsync();
-        Assert.Equal(0, third.Created + third.Updated);
         Assert.Equal(5, s.Writes()["oa"]);
         Assert.Equal(4, await s.CountAsync("entities.Attendance"));
     }
