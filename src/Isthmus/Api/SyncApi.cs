@@ -51,7 +51,8 @@ internal static class SyncApi
             }
 
             var sync = s.Engine.Sync;
-            if (sync.Find(input.Entity, input.Connection, input.RecordType) is { Problem: { } problem })
+            var (_, mapping, problem) = sync.Find(input.Entity, input.Connection, input.RecordType);
+            if (problem is not null)
             {
                 return Problem(400, "invalid_link", Sentence(problem));
             }
@@ -61,8 +62,7 @@ internal static class SyncApi
                 return Problem(failure.StartsWith("there is no", StringComparison.Ordinal) || failure.Contains(" has no ", StringComparison.Ordinal) ? 404 : 409, "link_refused", Sentence(failure));
             }
 
-            var mapping = sync.Find(input.Entity, input.Connection, input.RecordType).Mapping!;
-            var links = await sync.Store.LinksByRecordAsync(input.Entity, input.Connection, mapping.RecordType, [input.RecordId], ct);
+            var links = await sync.Store.LinksByRecordAsync(input.Entity, input.Connection, mapping!.RecordType, [input.RecordId], ct);
             var link = links.Count > 0 ? links[0] : null;
             return await IsthmusApi.Audited(s, http, "link.set", $"{input.Entity} {link?.EntityId ?? input.EntityId} {input.Connection}/{mapping.RecordType} {input.RecordId}",
                 Results.Ok(link is null ? null : SyncViews.Link(link)));

@@ -10,19 +10,8 @@ internal static class DeadLetterCommand
         var command = new Command("dlq", "Dead letters: deliveries that exhausted their retries or were refused.");
         var list = new Command("list", "List dead letters, newest first.");
         ApiClient.AddOptions(list);
-        list.SetAction(async (parse, ct) =>
-        {
-            using var api = ApiClient.From(parse);
-            var page = await api.SendAsync(HttpMethod.Get, "dead-letters", ct);
-            if (page is null)
-            {
-                return 1;
-            }
-
-            Tables.Print(page.Value.GetProperty("items"), ("id", "id"), ("run", "runId"), ("connection", "connection"), ("attempts", "attempts"),
-                ("last status", "lastStatusCode"), ("error", "lastError"));
-            return 0;
-        });
+        list.SetAction((parse, ct) => ApiClient.RunAsync(parse, HttpMethod.Get, "dead-letters", null, page => Tables.Print(page.GetProperty("items"),
+            ("id", "id"), ("run", "runId"), ("connection", "connection"), ("attempts", "attempts"), ("last status", "lastStatusCode"), ("error", "lastError")), ct));
         command.Subcommands.Add(list);
         command.Subcommands.Add(Action("show", "Show a dead letter with its attempts.", HttpMethod.Get, id => $"dead-letters/{id}"));
         command.Subcommands.Add(Action("replay", "Send a dead letter again (same idempotency key).", HttpMethod.Post, id => $"dead-letters/{id}/replay"));
@@ -35,18 +24,7 @@ internal static class DeadLetterCommand
         var id = new Argument<long>("id") { Description = "The delivery id." };
         var command = new Command(name, description) { id };
         ApiClient.AddOptions(command);
-        command.SetAction(async (parse, ct) =>
-        {
-            using var api = ApiClient.From(parse);
-            var result = await api.SendAsync(method, path(parse.GetValue(id)), ct);
-            if (result is null)
-            {
-                return 1;
-            }
-
-            Tables.PrintJson(result.Value);
-            return 0;
-        });
+        command.SetAction((parse, ct) => ApiClient.RunAsync(parse, method, path(parse.GetValue(id)), null, Tables.PrintJson, ct));
         return command;
     }
 }

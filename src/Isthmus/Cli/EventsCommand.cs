@@ -14,31 +14,16 @@ internal static class EventsCommand
         var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 20 };
         var command = new Command("events", "List events, newest first.") { seq, connection, type, key, limit };
         ApiClient.AddOptions(command);
-        command.SetAction(async (parse, ct) =>
+        command.SetAction((parse, ct) =>
         {
-            using var api = ApiClient.From(parse);
             if (parse.GetValue(seq) is { } one)
             {
-                var detail = await api.SendAsync(HttpMethod.Get, $"events/{one}", ct);
-                if (detail is null)
-                {
-                    return 1;
-                }
-
-                Tables.PrintJson(detail.Value);
-                return 0;
+                return ApiClient.RunAsync(parse, HttpMethod.Get, $"events/{one}", null, Tables.PrintJson, ct);
             }
 
             var query = Query.Of(("connection", parse.GetValue(connection)), ("type", parse.GetValue(type)), ("key", parse.GetValue(key)), ("limit", parse.GetValue(limit).ToString()));
-            var page = await api.SendAsync(HttpMethod.Get, "events" + query, ct);
-            if (page is null)
-            {
-                return 1;
-            }
-
-            Tables.Print(page.Value.GetProperty("items"), ("seq", "seq"), ("id", "id"), ("connection", "connection"), ("type", "type"),
-                ("key", "key"), ("status", "status"), ("outcome", "outcome"), ("received", "receivedAt"));
-            return 0;
+            return ApiClient.RunAsync(parse, HttpMethod.Get, "events" + query, null, page => Tables.Print(page.GetProperty("items"), ("seq", "seq"), ("id", "id"),
+                ("connection", "connection"), ("type", "type"), ("key", "key"), ("status", "status"), ("outcome", "outcome"), ("received", "receivedAt")), ct);
         });
         return command;
     }

@@ -13,18 +13,7 @@ internal static class ReplayCommand
             var id = new Argument<long>("id");
             var sub = new Command(name, $"Replay a {name}.") { id };
             ApiClient.AddOptions(sub);
-            sub.SetAction(async (parse, ct) =>
-            {
-                using var api = ApiClient.From(parse);
-                var result = await api.SendAsync(HttpMethod.Post, $"{path}/{parse.GetValue(id)}/replay", ct);
-                if (result is null)
-                {
-                    return 1;
-                }
-
-                Tables.PrintJson(result.Value);
-                return 0;
-            });
+            sub.SetAction((parse, ct) => ApiClient.RunAsync(parse, HttpMethod.Post, $"{path}/{parse.GetValue(id)}/replay", null, Tables.PrintJson, ct));
             command.Subcommands.Add(sub);
         }
 

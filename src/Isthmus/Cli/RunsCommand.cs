@@ -13,30 +13,16 @@ internal static class RunsCommand
         var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 20 };
         var command = new Command("runs", "List runs, newest first.") { id, flow, status, limit };
         ApiClient.AddOptions(command);
-        command.SetAction(async (parse, ct) =>
+        command.SetAction((parse, ct) =>
         {
-            using var api = ApiClient.From(parse);
             if (parse.GetValue(id) is { } one)
             {
-                var detail = await api.SendAsync(HttpMethod.Get, $"runs/{one}", ct);
-                if (detail is null)
-                {
-                    return 1;
-                }
-
-                Tables.PrintJson(detail.Value);
-                return 0;
+                return ApiClient.RunAsync(parse, HttpMethod.Get, $"runs/{one}", null, Tables.PrintJson, ct);
             }
 
-            var page = await api.SendAsync(HttpMethod.Get, "runs" + Query.Of(("flow", parse.GetValue(flow)), ("status", parse.GetValue(status)), ("limit", parse.GetValue(limit).ToString())), ct);
-            if (page is null)
-            {
-                return 1;
-            }
-
-            Tables.Print(page.Value.GetProperty("items"), ("id", "id"), ("event", "eventSeq"), ("flow", "flow"), ("key", "key"), ("status", "status"),
-                ("started", "startedAt"), ("pending", "pendingDeliveries"), ("error", "error"));
-            return 0;
+            var query = Query.Of(("flow", parse.GetValue(flow)), ("status", parse.GetValue(status)), ("limit", parse.GetValue(limit).ToString()));
+            return ApiClient.RunAsync(parse, HttpMethod.Get, "runs" + query, null, page => Tables.Print(page.GetProperty("items"), ("id", "id"), ("event", "eventSeq"),
+                ("flow", "flow"), ("key", "key"), ("status", "status"), ("started", "startedAt"), ("pending", "pendingDeliveries"), ("error", "error")), ct);
         });
         return command;
     }
