@@ -253,6 +253,10 @@ internal sealed class PostgresDialect(string connectionString) : SqlDialect
 
     public override bool IsUniqueViolation(Exception exception) => exception is PostgresException { SqlState: "23505" };
 
+    // 42P07 duplicate_table, 42710 duplicate_object, 23505 on the catalog's unique index: each a racing CREATE.
+    public override bool IsConcurrentCreate(Exception exception) =>
+        exception is PostgresException { SqlState: "42P07" or "42710" or "23505" };
+
     public override string CreateIdempotencyTable(string quotedTable) => $"""
         CREATE TABLE IF NOT EXISTS {quotedTable} (
           record_type text NOT NULL,

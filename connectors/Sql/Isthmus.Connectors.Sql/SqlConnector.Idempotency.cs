@@ -23,29 +23,41 @@ internal sealed partial class SqlConnector
             return;
         }
 
+        // One creator per connector; other nodes may still race us, which the catch below absorbs.
+        await _idempotencyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using (var create = Command(connection, null, _dialect.CreateIdempotencyTable(log)))
+            if (_idempotencyReady)
             {
-                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                return;
             }
 
-            await using (var prune = Command(connection, null, _dialect.PruneIdempotencyTable(log)))
-            {
-                await prune.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await ExecuteAsync(_dialect.CreateIdempotencyTable(log), tolerateConcurrentCreate: true).ConfigureAwait(false);
+            await ExecuteAsync(_dialect.PruneIdempotencyTable(log), tolerateConcurrentCreate: false).ConfigureAwait(false);
+            _idempotencyReady = true;
         }
-        catch (Exception e) when (_dialect.IsUniqueViolation(e))
+        finally
         {
-            // Another node created it at the same moment (PostgreSQL's CREATE TABLE IF NOT EXISTS can race): it exists now.
-        }
-        catch (Exception e) when (e is not OperationCanceledException
-            && _dialect.Classify(e, $"{Connection}: cannot create or prune the idempotency table {_options.IdempotencyTable} (grant it, or set idempotencyTable: none)") is { } failure)
-        {
-            throw failure;
+            _idempotencyGate.Release();
         }
 
-        _idempotencyReady = true;
+        async Task ExecuteAsync(string sql, bool tolerateConcurrentCreate)
+        {
+            try
+            {
+                await using var command = Command(connection, null, sql);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (tolerateConcurrentCreate && _dialect.IsConcurrentCreate(e))
+            {
+                // PostgreSQL's CREATE TABLE IF NOT EXISTS is not atomic: another node created the table a moment before us.
+            }
+            catch (Exception e) when (e is not OperationCanceledException
+                && _dialect.Classify(e, $"{Connection}: cannot create or prune the idempotency table {_options.IdempotencyTable} (grant it, or set idempotencyTable: none)") is { } failure)
+            {
+                throw failure;
+            }
+        }
     }
 
     /// <summary>The record a write with this key already wrote, as it is now; <c>null</c> when the key is new.</summary>

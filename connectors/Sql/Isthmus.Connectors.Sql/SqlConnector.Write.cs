@@ -7,6 +7,7 @@ namespace Isthmus.Connectors.Sql;
 internal sealed partial class SqlConnector
 {
     private volatile bool _idempotencyReady;
+    private readonly SemaphoreSlim _idempotencyGate = new(1, 1);
 
     public ValueTask<SourceRecord> WriteAsync(string recordType, RecordWrite write, CancellationToken cancellationToken)
     {

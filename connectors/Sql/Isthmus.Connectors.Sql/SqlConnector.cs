@@ -214,6 +214,7 @@ internal sealed partial class SqlConnector : IRecordConnector
     public async ValueTask DisposeAsync()
     {
         await _dialect.DisposeAsync().ConfigureAwait(false);
+        _idempotencyGate.Dispose();
         _gate.Dispose();
     }
 }

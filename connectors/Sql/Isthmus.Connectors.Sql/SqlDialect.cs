@@ -62,6 +62,9 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>Whether the exception is a unique-key violation (another writer inserted the same key first).</summary>
     public abstract bool IsUniqueViolation(Exception exception);
 
+    /// <summary>Whether a CREATE ... IF NOT EXISTS failed only because another session created the object at the same time.</summary>
+    public virtual bool IsConcurrentCreate(Exception exception) => IsUniqueViolation(exception);
+
     /// <summary>SQL that creates the idempotency log when missing.</summary>
     public abstract string CreateIdempotencyTable(string quotedTable);
 

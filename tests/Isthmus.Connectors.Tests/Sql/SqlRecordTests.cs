@@ -413,6 +413,25 @@ public abstract class SqlRecordTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Write_FromSeveralNodesAtOnce_EachCreatesItsRowAndTheLogOnce()
+    {
+        // Each node is its own connector on a log table nobody made yet, so their CREATE TABLE IF NOT EXISTS race.
+        for (var round = 0; round < 4; round++)
+        {
+            var t = await CustomersAsync();
+            var log = $"idempotency_{round}_{Guid.NewGuid():N}";
+            var nodes = Enumerable.Range(0, 6).Select(_ => Connect(t, extra: $"idempotencyTable: {log}")).ToList();
+
+            var written = await Task.WhenAll(nodes.Select((node, i) =>
+                node.WriteAsync("customers", Write(null, new JsonObject { ["name"] = $"n{i}" }, key: $"create-{i}"), Ct).AsTask()));
+
+            Assert.Equal(6, written.Select(r => r.Id).Distinct().Count());
+            Assert.Equal(6, await CountAsync($"SELECT count(*) FROM {t}"));
+            Assert.Equal(6, await CountAsync($"SELECT count(*) FROM {log}"));
+        }
+    }
+
+    [Fact]
     public async Task ReadChanges_NumberCursorTouchedAndQualifiedTable_FollowsWrites()
     {
         var t = $"numbered_{Interlocked.Increment(ref _tables)}";
