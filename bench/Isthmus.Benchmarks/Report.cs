@@ -8,6 +8,7 @@ public static class Report
     const double AcceptedTarget = 10_000;
     const double P99TargetMs = 25;
     const int P99TargetRate = 2_000;
+    const int SustainedTargetRate = 5_000;
     const double RssTargetMb = 150;
     const double ReadyTargetMs = 1_000;
 
@@ -105,6 +106,11 @@ public static class Report
         if (r.EndToEnd.FirstOrDefault(e => e.Load.TargetRate == P99TargetRate) is { } e2k)
         {
             parts.Add($"p99 @{P99TargetRate:N0}/s < {P99TargetMs:0} ms {Mark(e2k.Sustained && e2k.Delivery.Latency.P99Ms < P99TargetMs)}");
+        }
+
+        if (r.EndToEnd.FirstOrDefault(e => e.Load.TargetRate == SustainedTargetRate) is { } e5k)
+        {
+            parts.Add($"sustained @{SustainedTargetRate:N0}/s {Mark(e5k.Sustained)}");
         }
 
         if (r.TargetMemory.HwmKb > 0)
