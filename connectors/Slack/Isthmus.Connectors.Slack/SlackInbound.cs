@@ -80,6 +80,8 @@ internal static partial class SlackInbound
         {
             case "message" or "app_mention":
                 return Message(id, ev, time) is { } message ? [message] : [];
+            case "pin_added" when Pinned(id, ev, time) is { } pinned:
+                return [pinned];
             case "team_join" or "user_change":
                 var user = ev.TryGetProperty("user", out var u) && u.ValueKind == JsonValueKind.Object ? Str(u, "id") : Str(ev, "user");
                 return [ChatEvents.Other(id, ChatEventTypes.ContactChanged, user, Wrap(type, ev), time)];
@@ -110,11 +112,34 @@ internal static partial class SlackInbound
         var text = Str(ev, "text") ?? "";
         var channelType = Str(ev, "channel_type");
         var direct = channelType == "im" || (channelType is null && channel.StartsWith('D'));
-        var mentions = Mention().Matches(text).Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal).ToList();
+        var mentions = Mentions(text);
         var data = new MessageReceived(Platform, ts, text, new ChatUser(user), new ChatRef(channel, direct ? "direct" : "group"),
             mentions, Important: false, ev);
         var at = Seconds(ts) ?? time;
         return ChatEvents.Message(id, data, at) with { DedupKey = $"message:{channel}:{ts}" };
+    }
+
+    /// <summary>
+    /// A message pinned in a channel: Slack's way of marking a message important. It becomes <c>message.received</c>
+    /// again, with <c>important: true</c> and its own dedup key (channel + ts + the pin), so a flow that acts on
+    /// important messages fires once per pin, and a redelivered pin is recognised. Pins of files are passed through.
+    /// </summary>
+    private static EventDraft? Pinned(string id, JsonElement ev, DateTimeOffset? time)
+    {
+        if (!ev.TryGetProperty("item", out var item) || item.ValueKind != JsonValueKind.Object
+            || !item.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var channel = Str(ev, "channel_id") ?? Str(item, "channel") ?? throw Malformed($"The pin_added event {id} has no 'channel_id'.");
+        var ts = Str(message, "ts") ?? throw Malformed($"The pin_added event {id} has no 'item.message.ts'.");
+        var user = Str(message, "user") ?? Str(ev, "item_user") ?? throw Malformed($"The pin_added event {id} has no 'item.message.user'.");
+        var text = Str(message, "text") ?? "";
+        var mentions = Mentions(text);
+        var data = new MessageReceived(Platform, ts, text, new ChatUser(user), new ChatRef(channel, channel.StartsWith('D') ? "direct" : "group"),
+            mentions, Important: true, ev);
+        return ChatEvents.Message(id, data, time) with { DedupKey = $"pinned:{channel}:{ts}:{Str(ev, "event_ts") ?? id}" };
     }
 
     private static List<EventDraft> BlockActions(JsonElement root)
@@ -244,4 +269,7 @@ internal static partial class SlackInbound
 
     [GeneratedRegex("<@([UW][A-Z0-9]+)(?:\\|[^>]*)?>", RegexOptions.CultureInvariant)]
     private static partial Regex Mention();
+
+    private static List<string> Mentions(string text) =>
+        Mention().Matches(text).Select(m => m.Groups[1].Value).Distinct(StringComparer.Ordinal).ToList();
 }

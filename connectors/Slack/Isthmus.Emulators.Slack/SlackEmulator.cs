@@ -398,7 +398,6 @@ public sealed class SlackEmulator(EmulatorOptions options) : PlatformEmulator(op
     {
         ArgumentNullException.ThrowIfNull(say);
         var url = RequireCallbackUrl();
-        // Slack has no "important" mark on messages: say.Important changes nothing.
         var text = say.Text;
         foreach (var mention in say.Mentions ?? [])
         {
@@ -411,16 +410,31 @@ public sealed class SlackEmulator(EmulatorOptions options) : PlatformEmulator(op
         var channel = say.Chat ?? "D" + say.User;
         var channelType = say.Chat is null ? "im" : channel.StartsWith('G') ? "group" : "channel";
         var ts = NextTs();
-        var result = await Deliver("message").ConfigureAwait(false);
+        var result = await Deliver(Posted("message")).ConfigureAwait(false);
         if (channelType != "im" && text.Contains($"<@{BotUserId}", StringComparison.Ordinal))
         {
             // A mention of the app in a channel is delivered twice, as Slack does: message and app_mention.
-            result = await Deliver("app_mention").ConfigureAwait(false);
+            result = await Deliver(Posted("app_mention")).ConfigureAwait(false);
+        }
+
+        if (say.Important)
+        {
+            // Slack marks a message important by pinning it: the author pins it right after posting.
+            result = await Deliver(new JsonObject
+            {
+                ["type"] = "pin_added", ["user"] = say.User, ["channel_id"] = channel, ["item_user"] = say.User, ["event_ts"] = NextTs(),
+                ["item"] = new JsonObject
+                {
+                    ["type"] = "message", ["channel"] = channel, ["created_by"] = say.User,
+                    ["created"] = State.Time.GetUtcNow().ToUnixTimeSeconds(),
+                    ["message"] = new JsonObject { ["type"] = "message", ["user"] = say.User, ["text"] = text, ["ts"] = ts, ["pinned_to"] = new JsonArray(channel) },
+                },
+            }).ConfigureAwait(false);
         }
 
         return result;
 
-        Task<CallbackRecord> Deliver(string type)
+        JsonObject Posted(string type)
         {
             var ev = new JsonObject
             {
@@ -432,6 +446,11 @@ public sealed class SlackEmulator(EmulatorOptions options) : PlatformEmulator(op
                 ev["channel_type"] = channelType;
             }
 
+            return ev;
+        }
+
+        Task<CallbackRecord> Deliver(JsonObject ev)
+        {
             var envelope = new JsonObject
             {
                 ["token"] = "emulator-verification-token",

@@ -109,6 +109,42 @@ public sealed class SlackInboundTests
     }
 
     [Fact]
+    public async Task A_pinned_message_is_received_again_as_important_with_its_own_dedup_key()
+    {
+        var (connector, _) = Connect();
+        var message = EventCallback("Ev1", new { type = "message", user = "U1", text = "decided: ship on Friday", ts = "1.2", channel = "C1", channel_type = "channel" });
+        var pin = EventCallback("Ev2", new
+        {
+            type = "pin_added", user = "U5", channel_id = "C1", item_user = "U1", event_ts = "1.9",
+            item = new { type = "message", channel = "C1", created_by = "U5", message = new { type = "message", user = "U1", text = "decided: ship on Friday <@U2>", ts = "1.2" } },
+        });
+
+        var posted = Assert.Single((await connector.ReceiveAsync(Signed(message))).Events);
+        var pinned = Assert.Single((await connector.ReceiveAsync(Signed(pin))).Events);
+
+        var data = Data(pinned);
+        Assert.Equal(("Ev2", "message.received", "C1"), (pinned.Id, pinned.Type, pinned.Key));
+        Assert.NotEqual(posted.EffectiveDedupKey, pinned.EffectiveDedupKey);
+        Assert.True(data.GetProperty("important").GetBoolean());
+        Assert.False(Data(posted).GetProperty("important").GetBoolean());
+        Assert.Equal(("1.2", "U1", "group"), (data.GetProperty("messageId").GetString(), data.GetProperty("sender").GetProperty("id").GetString(),
+            data.GetProperty("chat").GetProperty("type").GetString()));
+        Assert.Equal("decided: ship on Friday <@U2>", data.GetProperty("text").GetString());
+        Assert.Equal(["U2"], data.GetProperty("mentions").EnumerateArray().Select(m => m.GetString()));
+    }
+
+    [Fact]
+    public async Task A_pinned_file_keeps_the_pin_event_type()
+    {
+        var (connector, _) = Connect();
+        var pin = EventCallback("Ev3", new { type = "pin_added", user = "U5", channel_id = "C1", item = new { type = "F", file = new { id = "F1" } } });
+
+        var draft = Assert.Single((await connector.ReceiveAsync(Signed(pin))).Events);
+
+        Assert.Equal("pin_added", draft.Type);
+    }
+
+    [Fact]
     public async Task Other_events_keep_their_own_type_and_user_changes_are_contact_changed()
     {
         var (connector, _) = Connect();

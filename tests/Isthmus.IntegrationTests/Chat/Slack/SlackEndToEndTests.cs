@@ -8,7 +8,7 @@ namespace Isthmus.IntegrationTests.Chat.Slack;
 /// <summary>
 /// The real Isthmus host and the Slack emulator over HTTP on 127.0.0.1: an OA approval becomes a Slack card to the
 /// approver (found by email), the press comes back signed, the decision goes to the OA, the card is updated in place
-/// and the requester is told; a keyword in a channel message becomes one OA todo however often Slack delivers it.
+/// and the requester is told; a keyword in a channel message, or a message pinned as important, becomes one OA todo however often Slack delivers it.
 /// </summary>
 public sealed class SlackEndToEndTests : IAsyncLifetime
 {
@@ -49,7 +49,7 @@ public sealed class SlackEndToEndTests : IAsyncLifetime
                 text: "Your request {{ data.cardId }} was {{ data.action == 'approve' ? 'approved' : 'rejected' }}"
           keyword-todo:
             trigger: { connection: slack, event: message.received }
-            when: data.text.includes('urgent')
+            when: data.important || data.text.includes('urgent')
             steps:
               - action: todo
                 connection: sink
@@ -155,5 +155,21 @@ public sealed class SlackEndToEndTests : IAsyncLifetime
         Assert.Equal(6, (await _control.CallbacksAsync()).Count);
         // Stored once each: the retry and the app_mention of the first message were recognised when they arrived.
         Assert.Equal(3, await CountEventsAsync("message.received"));
+    }
+
+    [Fact]
+    public async Task A_message_pinned_as_important_becomes_one_todo_marked_important()
+    {
+        await _control.SayAsync(new SayRequest("U200", "we ship on Friday", Chat: "C778", Important: true, Repeat: 2));
+
+        var todos = (await _app.Sink.WaitForAsync(r => r.Any(x => x.Path == "/todos"))).Where(r => r.Path == "/todos").ToList();
+
+        // The message and its pin, each delivered twice: two events, and only the pin (processed after the message,
+        // in the same chat) is important.
+        var todo = Assert.Single(todos);
+        Assert.True(todo.Json.GetProperty("important").GetBoolean());
+        Assert.Equal("we ship on Friday", todo.Json.GetProperty("text").GetString());
+        Assert.Equal(4, (await _control.CallbacksAsync()).Count);
+        Assert.Equal(2, await CountEventsAsync("message.received"));
     }
 }
