@@ -103,7 +103,7 @@ internal sealed class FlowReader(ExpressionEngine engine, IReadOnlySet<string> c
         }
     }
 
-    private static TimeZoneInfo? Zone(SettingsSection trigger, string id)
+    internal static TimeZoneInfo? Zone(SettingsSection trigger, string id)
     {
         try
         {

@@ -247,8 +247,9 @@ internal sealed class ModelReader(ExpressionEngine expressions, IReadOnlyDiction
         };
         var reconcileText = section.Text("reconcile");
         var reconcile = reconcileText is null ? null : FlowReader.Cron(section, reconcileText, "reconcile");
+        var zone = section.Text("timeZone") is { } zoneText ? FlowReader.Zone(section, zoneText) : TimeZoneInfo.Utc;
         section.RejectUnknownKeys();
-        return new SyncPolicy(defaultPolicy, perField, deletes ?? DeletePolicy.Soft, reconcile);
+        return new SyncPolicy(defaultPolicy, perField, deletes ?? DeletePolicy.Soft, reconcile) { TimeZone = zone ?? TimeZoneInfo.Utc };
     }
 
     private static DeletePolicy? Bad(SettingsSection section, string key, string message)

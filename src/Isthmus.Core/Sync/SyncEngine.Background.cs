@@ -252,14 +252,14 @@ public sealed partial class SyncEngine
 
                     if (mapping.FullSync is { } cron)
                     {
-                        Due("full:" + mapping.Name, now, after => cron.GetNextOccurrence(after, TimeZoneInfo.Utc),
+                        Due("full:" + mapping.Name, now, after => cron.GetNextOccurrence(after, entity.Policy.TimeZone),
                             () => Jobs.Running("full", mapping.Entity, mapping.Connection) is null ? StartReading(mapping, "full", null, false).Completion : Task.CompletedTask);
                     }
                 }
 
                 if (entity.Policy.Reconcile is { } reconcile)
                 {
-                    Due("reconcile:" + entity.Name, now, after => reconcile.GetNextOccurrence(after, TimeZoneInfo.Utc),
+                    Due("reconcile:" + entity.Name, now, after => reconcile.GetNextOccurrence(after, entity.Policy.TimeZone),
                         () => ReconcileAsync(entity.Name, dryRun: false, cancellationToken));
                 }
             }

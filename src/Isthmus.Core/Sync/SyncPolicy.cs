@@ -41,6 +41,9 @@ public enum DeletePolicy
 /// <summary>An entity's sync policy: a default winner, per-field winners, deletes, and a reconciliation schedule.</summary>
 public sealed record SyncPolicy(FieldPolicy Default, IReadOnlyDictionary<string, FieldPolicy> Fields, DeletePolicy Deletes, Cronos.CronExpression? Reconcile)
 {
+    /// <summary>The time zone the entity's crons (<c>sync.reconcile</c>, each mapping's <c>fullSync</c>) are read in.</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
+
     /// <summary>Last writer wins everywhere, deletes soft, no scheduled reconciliation.</summary>
     public static SyncPolicy Standard { get; } = new(FieldPolicy.LastWriter, new Dictionary<string, FieldPolicy>(), DeletePolicy.Soft, null);
 

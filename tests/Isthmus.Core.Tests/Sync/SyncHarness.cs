@@ -19,7 +19,7 @@ internal sealed class SyncHarness : IAsyncDisposable
     private readonly SqliteStore _store;
     private readonly IsthmusMetrics _metrics = new(TimeProvider.System);
 
-    private SyncHarness(string yaml, IReadOnlyDictionary<string, FakeRecordSystem> systems)
+    private SyncHarness(string yaml, IReadOnlyDictionary<string, FakeRecordSystem> systems, TimeProvider? time = null)
     {
         Systems = systems;
         var load = ConfigurationLoader.LoadText(yaml, "isthmus.yaml", _directory);
@@ -29,7 +29,7 @@ internal sealed class SyncHarness : IAsyncDisposable
             new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance), errors)!;
         Active = new ActiveConfiguration(load.Config, connectors, new Dictionary<string, bool>());
         _store = new SqliteStore(Path.Combine(_directory, "isthmus.db"), "normal");
-        Engine = new SyncEngine(_store, () => Active, _metrics, TimeProvider.System, NullLoggerFactory.Instance);
+        Engine = new SyncEngine(_store, () => Active, _metrics, time ?? TimeProvider.System, NullLoggerFactory.Instance);
     }
 
     public IReadOnlyDictionary<string, FakeRecordSystem> Systems { get; }
@@ -47,6 +47,14 @@ internal sealed class SyncHarness : IAsyncDisposable
     public static async Task<SyncHarness> StartAsync(string yaml, IEnumerable<FakeRecordSystem> systems)
     {
         var harness = new SyncHarness(yaml, systems.ToDictionary(s => s.Connection, s => s));
+        await harness._store.InitializeAsync(CancellationToken.None);
+        return harness;
+    }
+
+    /// <summary>Starts with the engine on <paramref name="time"/> (schedules), the systems on the real clock.</summary>
+    public static async Task<SyncHarness> StartAsync(string yaml, TimeProvider time, params string[] systems)
+    {
+        var harness = new SyncHarness(yaml, systems.ToDictionary(s => s, s => new FakeRecordSystem(s)), time);
         await harness._store.InitializeAsync(CancellationToken.None);
         return harness;
     }
