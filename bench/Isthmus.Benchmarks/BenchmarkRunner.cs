@@ -34,13 +34,14 @@ public sealed class BenchmarkRunner
     }
 
     /// <summary>
-    /// GC settings of the isthmus host (workstation, non-concurrent), given to the reference servers this
-    /// executable runs, since the benchmark process itself uses background GC.
+    /// Runtime settings of the isthmus host (workstation, background GC, tiered PGO off), given to the reference
+    /// servers this executable runs, since the benchmark process itself runs with tiered PGO.
     /// </summary>
     static readonly Dictionary<string, string> IsthmusGcSettings = new()
     {
         ["DOTNET_gcServer"] = "0",
-        ["DOTNET_gcConcurrent"] = "0",
+        ["DOTNET_gcConcurrent"] = "1",
+        ["DOTNET_TieredPGO"] = "0",
     };
 
     static string SelfDll => Path.Combine(AppContext.BaseDirectory, "Isthmus.Benchmarks.dll");

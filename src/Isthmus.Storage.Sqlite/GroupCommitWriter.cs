@@ -15,10 +15,13 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private readonly Thread _loop;
+    private readonly Action<WriteSession> _committed;
 
-    public GroupCommitWriter(SqliteConnection connection)
+    /// <param name="committed">Runs on the writer thread after each commit, with the session that holds what it wrote.</param>
+    public GroupCommitWriter(SqliteConnection connection, Action<WriteSession> committed)
     {
         _connection = connection;
+        _committed = committed;
         // A thread of its own: SQLite calls and fsyncs block, and on a 2-core machine blocking pool threads makes
         // the pool grow and the scheduler thrash.
         _loop = new Thread(Run) { IsBackground = true, Name = "isthmus-store-writer" };
@@ -63,6 +66,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         using var transaction = _connection.BeginTransaction();
         session.Transaction = transaction;
+        session.Appended.Clear();
+        session.Created.Clear();
         try
         {
             foreach (var request in batch)
@@ -84,6 +89,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             return false;
         }
 
+        _committed(session);
         foreach (var request in batch)
         {
             request.Complete();
@@ -149,6 +155,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 internal sealed class WriteSession(GroupCommitWriter writer)
 {
     public SqliteTransaction Transaction { get; set; } = null!;
+
+    /// <summary>Events appended in this transaction, in seq order.</summary>
+    public List<Events.StoredEvent> Appended { get; } = [];
+
+    /// <summary>Deliveries created in this transaction, in id order.</summary>
+    public List<Deliveries.PendingDelivery> Created { get; } = [];
 
     /// <summary>Runs <paramref name="sql"/> with positional parameters <c>$0</c>, <c>$1</c>, …</summary>
     public int Execute(string sql, params object?[] args) => Bind(sql, args).ExecuteNonQuery();

@@ -58,7 +58,7 @@ public sealed partial class SqliteStore
                         """,
                         runId, completion.Seq, d.Connection, d.Action, d.Payload, d.IdempotencyKey, d.OrderKey, d.TraceParent, nowMs, receivedAt)!;
                     created.Add(new PendingDelivery(id, runId, d.Connection, d.Action, d.Payload, d.IdempotencyKey, d.OrderKey,
-                        0, 0, now, d.TraceParent, FromMs(receivedAt)));
+                        0, 0, FromMs(nowMs), d.TraceParent, FromMs(receivedAt)));
                 }
             }
 
@@ -69,6 +69,7 @@ public sealed partial class SqliteStore
                     change.Flow, change.Key, change.Value);
             }
 
+            session.Created.AddRange(created);
             return created;
         }).ConfigureAwait(false);
     }

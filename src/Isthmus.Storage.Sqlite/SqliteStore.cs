@@ -15,6 +15,8 @@ public sealed partial class SqliteStore : IStore
     private GroupCommitWriter? _writer;
     private PreparedQuery<StoredEvent>? _pendingEvents;
     private PreparedQuery<Deliveries.PendingDelivery>? _pendingDeliveries;
+    private volatile Action<IReadOnlyList<StoredEvent>>? _eventsCommitted;
+    private volatile Action<IReadOnlyList<Deliveries.PendingDelivery>>? _deliveriesCommitted;
 
     /// <summary>Opens (creating when missing) the store at <paramref name="path"/>.</summary>
     /// <param name="synchronous"><c>full</c>: fsync at every group commit (survives power loss); <c>normal</c>: survives a process crash.</param>
@@ -47,12 +49,33 @@ public sealed partial class SqliteStore : IStore
         Pragma(connection, "PRAGMA foreign_keys=OFF");
         Migrations.Apply(connection);
         _writerConnection = connection;
-        _writer = new GroupCommitWriter(connection);
+        _writer = new GroupCommitWriter(connection, Committed);
         _pendingEvents = new PreparedQuery<StoredEvent>(OpenReader(),
             $"SELECT {EventColumns} FROM events WHERE status = 0 AND seq > $0 ORDER BY seq LIMIT $1", ReadEvent, "$0", "$1");
         _pendingDeliveries = new PreparedQuery<Deliveries.PendingDelivery>(OpenReader(),
             $"SELECT {DeliveryColumns} FROM deliveries WHERE status = 0 AND id > $0 ORDER BY id LIMIT $1", ReadPendingDelivery, "$0", "$1");
         return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public bool WatchCommits(Action<IReadOnlyList<StoredEvent>> events, Action<IReadOnlyList<Deliveries.PendingDelivery>> deliveries)
+    {
+        _eventsCommitted = events;
+        _deliveriesCommitted = deliveries;
+        return true;
+    }
+
+    private void Committed(WriteSession session)
+    {
+        if (session.Appended.Count > 0)
+        {
+            _eventsCommitted?.Invoke(session.Appended);
+        }
+
+        if (session.Created.Count > 0)
+        {
+            _deliveriesCommitted?.Invoke(session.Created);
+        }
     }
 
     /// <summary>A pooled read connection (WAL lets readers run beside the writer).</summary>
@@ -109,6 +132,9 @@ public sealed partial class SqliteStore : IStore
                 draft.Time is { } t ? Ms(t) : null, Ms(receivedAt), data, traceParent, draft.EffectiveDedupKey);
             if (seq is long inserted)
             {
+                // Exactly what reading the row back would give (times at the store's millisecond precision).
+                session.Appended.Add(new StoredEvent(inserted, draft.Id, connection, draft.Type, draft.Entity, draft.Key, draft.Subject,
+                    draft.Time is { } time ? FromMs(Ms(time)) : null, FromMs(Ms(receivedAt)), data, traceParent, EventStatus.Pending, 0, null));
                 return new AppendResult(inserted, false);
             }
 

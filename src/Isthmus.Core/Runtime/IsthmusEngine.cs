@@ -51,6 +51,8 @@ public sealed partial class IsthmusEngine : IAsyncDisposable
             e => _events.Enqueue(OrderKey(e), e), () => _events.Count, InMemoryCapacity, ex => LogReadFailed(_logger, "events", ex));
         _deliveryReader = new PendingWorkReader<PendingDelivery>(store.ReadPendingDeliveriesAsync, d => d.Id,
             Send, () => Volatile.Read(ref _deliveriesInMemory), InMemoryCapacity, ex => LogReadFailed(_logger, "deliveries", ex));
+        // What a commit wrote goes straight to the queues instead of being read back from the store.
+        store.WatchCommits(_eventReader.Offer, _deliveryReader.Offer);
     }
 
     /// <summary>The configuration in force.</summary>

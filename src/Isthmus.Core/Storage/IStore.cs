@@ -38,6 +38,14 @@ public interface IStore : IAsyncDisposable
     /// <summary>Records an attempt and moves its delivery (and, when terminal, its run) on, in one transaction.</summary>
     ValueTask RecordAttemptAsync(AttemptRecord attempt, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Asks the store to hand over, right after each commit, the events it appended and the deliveries it created, in
+    /// id order, so the engine need not read them back. The callbacks run on the committing thread, one commit at a
+    /// time in commit order, and must be quick and never throw. Returns <c>false</c> when this engine does not do it;
+    /// pending work is then read by cursor only.
+    /// </summary>
+    bool WatchCommits(Action<IReadOnlyList<StoredEvent>> events, Action<IReadOnlyList<PendingDelivery>> deliveries) => false;
+
     /// <summary>Deletes processed events, finished runs and their deliveries older than <paramref name="before"/>.</summary>
     Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken);
 

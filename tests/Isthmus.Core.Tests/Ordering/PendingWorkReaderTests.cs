@@ -106,4 +106,62 @@ public class PendingWorkReaderTests
 
         Assert.Equal(Enumerable.Range(1, 60).Select(i => (long)i), fed.Take(60));
     }
+
+    [Fact]
+    public async Task OfferedCommits_AreEachFedOnce_InIdOrder_EvenWhenMemoryFillsUp()
+    {
+        var log = new Log();
+        for (var i = 0; i < 300; i++)
+        {
+            log.Commit(); // Before start: recovered by reading.
+        }
+
+        var fed = new ConcurrentQueue<long>();
+        var inMemory = 0;
+        await using var reader = new PendingWorkReader<long>(log.ReadAsync, id => id, id => { fed.Enqueue(id); Interlocked.Increment(ref inMemory); },
+            () => Volatile.Read(ref inMemory), 100, ex => throw ex);
+        reader.Start();
+        using var draining = new CancellationTokenSource();
+        var consumer = Task.Run(async () =>
+        {
+            while (!draining.IsCancellationRequested)
+            {
+                if (Volatile.Read(ref inMemory) > 0)
+                {
+                    Interlocked.Decrement(ref inMemory);
+                }
+                else
+                {
+                    await Task.Delay(1);
+                }
+            }
+        });
+
+        // One committing thread, as the store's writer: commits of 1 to 7 items, each offered right after it.
+        for (var commit = 0; commit < 400; commit++)
+        {
+            reader.Offer(Enumerable.Range(0, 1 + (commit % 7)).Select(_ => log.Commit()).ToList());
+            if (commit % 20 == 0)
+            {
+                await Task.Delay(2);
+            }
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!reader.Live && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        // Caught up: a commit is fed by its offer, before the offer returns.
+        Assert.True(reader.Live);
+        var last = log.Commit();
+        reader.Offer([last]);
+        Assert.Equal(last, reader.Cursor);
+
+        await draining.CancelAsync();
+        await consumer;
+        var total = (await log.ReadAsync(0, int.MaxValue, CancellationToken.None)).Count;
+        Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), fed.ToArray());
+    }
 }
