@@ -141,22 +141,28 @@ public sealed partial class SqliteStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The newest event, run and delivery are always kept: ids are SQLite rowids, which start again at 1 in an empty
+    /// table, and the pending-work readers only take ids above their cursor, so reused numbers would never be read.
+    /// </remarks>
     public async Task<int> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken)
     {
         var cutoff = Ms(before);
         return await WriteAsync(session =>
         {
+            const string Old = "d.status IN (1, 3) AND d.id < (SELECT max(id) FROM deliveries) AND d.run_id IN (SELECT id FROM runs WHERE status <> 0 AND started_at < $0)";
+            session.Execute($"DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id FROM deliveries d WHERE {Old})", cutoff);
+            session.Execute($"DELETE FROM deliveries AS d WHERE {Old}", cutoff);
             session.Execute(
                 """
-                DELETE FROM delivery_attempts WHERE delivery_id IN (
-                  SELECT d.id FROM deliveries d JOIN runs r ON r.id = d.run_id WHERE r.status <> 0 AND r.started_at < $0 AND d.status IN (1, 3))
+                DELETE FROM runs WHERE status <> 0 AND started_at < $0 AND id < (SELECT max(id) FROM runs)
+                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = runs.id)
                 """, cutoff);
-            session.Execute(
-                "DELETE FROM deliveries WHERE status IN (1, 3) AND run_id IN (SELECT id FROM runs WHERE status <> 0 AND started_at < $0)", cutoff);
-            session.Execute(
-                "DELETE FROM runs WHERE status <> 0 AND started_at < $0 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = runs.id)", cutoff);
             return session.Execute(
-                "DELETE FROM events WHERE status = 1 AND received_at < $0 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.event_seq = events.seq)", cutoff);
+                """
+                DELETE FROM events WHERE status = 1 AND received_at < $0 AND seq < (SELECT max(seq) FROM events)
+                  AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.event_seq = events.seq)
+                """, cutoff);
         }).ConfigureAwait(false);
     }
 }

@@ -110,12 +110,39 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     {
         var (delivery, runId) = await OneDeliveryAsync();
         await _store.RecordAttemptAsync(new AttemptRecord(delivery.Id, runId, 1, Now, TimeSpan.Zero, 200, AttemptOutcome.Delivered, null, null), CancellationToken.None);
+        var (pending, pendingRun) = await OneDeliveryAsync();
         await _store.AppendEventAsync("oa", Draft("recent"), Now.AddDays(10), null, CancellationToken.None);
         var purged = await _store.PurgeAsync(Now.AddDays(7), CancellationToken.None);
         Assert.Equal(1, purged);
         var events = await _store.Admin.ListEventsAsync(new EventQuery(), CancellationToken.None);
-        Assert.Equal("recent", Assert.Single(events).Id);
+        Assert.Equal(2, events.Count); // the pending delivery's event, and the recent one
+        Assert.Contains(events, e => e.Id == "recent");
         Assert.Null(await _store.Admin.GetRunAsync(runId, CancellationToken.None));
+        Assert.NotNull(await _store.Admin.GetRunAsync(pendingRun, CancellationToken.None));
+        Assert.NotNull(await _store.Admin.GetDeliveryAsync(pending.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Purge_OfAllOldWork_KeepsNumbersGrowing_SoReadersAtTheirCursorSeeNewWork()
+    {
+        var (first, firstRun) = await OneDeliveryAsync();
+        var (last, lastRun) = await OneDeliveryAsync();
+        foreach (var (delivery, run) in new[] { (first, firstRun), (last, lastRun) })
+        {
+            await _store.RecordAttemptAsync(new AttemptRecord(delivery.Id, run, 1, Now, TimeSpan.Zero, 200, AttemptOutcome.Delivered, null, null), CancellationToken.None);
+        }
+
+        var seqCursor = (await _store.Admin.ListEventsAsync(new EventQuery(), CancellationToken.None)).Max(e => e.Seq);
+        Assert.Equal(1, await _store.PurgeAsync(Now.AddDays(30), CancellationToken.None));
+        Assert.Null(await _store.Admin.GetRunAsync(firstRun, CancellationToken.None));
+
+        // What comes after a purge of everything old is numbered after it, so a reader at its cursor still sees it.
+        var (next, nextRun) = await OneDeliveryAsync();
+        Assert.True(next.Id > last.Id && nextRun > lastRun);
+        Assert.Single(await _store.ReadPendingDeliveriesAsync(last.Id, 10, CancellationToken.None));
+        var appended = await _store.AppendEventAsync("oa", Draft("after"), Now, null, CancellationToken.None);
+        Assert.Equal("after", Assert.Single(await _store.ReadPendingEventsAsync(seqCursor, 10, CancellationToken.None)).Id);
+        Assert.True(appended.Seq > seqCursor);
     }
 
     [Fact]
