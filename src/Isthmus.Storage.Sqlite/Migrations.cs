@@ -237,6 +237,13 @@ internal static class Migrations
         CREATE INDEX sync_writes_queue ON sync_writes (connection, id);
         DROP INDEX sync_writes_due;
         """,
+
+        // 6: last writer wins ranks a change above the value it was made on top of, so a link keeps the rank of each value its
+        // record is known to hold (and of each value written to it), and a queued write the rank of each value it carries.
+        """
+        ALTER TABLE sync_links ADD COLUMN origins TEXT;
+        ALTER TABLE sync_writes ADD COLUMN origins TEXT;
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

@@ -9,7 +9,7 @@ namespace Isthmus.Storage.Sqlite;
 /// <summary>Two-way sync state. Id lists travel as one JSON array parameter (<c>json_each</c>), so each query stays one prepared statement.</summary>
 public sealed partial class SqliteStore : ISyncStore
 {
-    private const string LinkColumns = "entity, id, connection, record_type, record_id, record_version, record_updated_at, base, pending, outstanding, source, linked_at, synced_at";
+    private const string LinkColumns = "entity, id, connection, record_type, record_id, record_version, record_updated_at, base, pending, outstanding, source, linked_at, synced_at, origins";
     private const string WriteColumns = "w.id, w.entity, w.entity_id, w.connection, w.record_type, w.op, w.record_id, w.vals, w.payload, w.attempts, w.next_at, w.last_error";
 
     /// <summary>The sync state kept in this store.</summary>
@@ -58,7 +58,7 @@ public sealed partial class SqliteStore : ISyncStore
         // walked in id order and stops at the limit, so a batch costs about its own size even with 100,000 writes queued.
         ReadAsync(
             $"""
-            SELECT {WriteColumns}, l.record_id, l.record_version FROM sync_writes w INDEXED BY sync_writes_queue
+            SELECT {WriteColumns}, l.record_id, l.record_version, w.origins FROM sync_writes w INDEXED BY sync_writes_queue
             LEFT JOIN sync_links l ON l.entity = w.entity AND l.id = w.entity_id AND l.connection = w.connection AND l.record_type = w.record_type
             WHERE w.connection = $0 AND w.next_at <= $1
               AND w.id = (SELECT MIN(o.id) FROM sync_writes o WHERE o.entity = w.entity AND o.entity_id = w.entity_id AND o.connection = w.connection AND o.record_type = w.record_type)
@@ -99,9 +99,10 @@ public sealed partial class SqliteStore : ISyncStore
             foreach (var link in commit.Links)
             {
                 session.Execute(
-                    $"INSERT OR REPLACE INTO sync_links ({LinkColumns}) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    $"INSERT OR REPLACE INTO sync_links ({LinkColumns}) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     link.Entity, link.EntityId, link.Connection, link.RecordType, link.RecordId, link.RecordVersion,
-                    link.RecordUpdatedAt is { } u ? Ms(u) : null, Json(link.Base), Json(link.Pending), link.Outstanding, link.Source, Ms(link.LinkedAt), Ms(link.SyncedAt));
+                    link.RecordUpdatedAt is { } u ? Ms(u) : null, Json(link.Base), Json(link.Pending), link.Outstanding, link.Source, Ms(link.LinkedAt), Ms(link.SyncedAt),
+                    LinkOrigins(link));
             }
 
             // Cleared first: writes planned in this same step replace the ones they supersede.
@@ -118,8 +119,9 @@ public sealed partial class SqliteStore : ISyncStore
             foreach (var w in commit.NewWrites)
             {
                 session.Execute(
-                    "INSERT INTO sync_writes (entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, created_at) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 0, $8, $8)",
-                    w.Entity, w.EntityId, w.Connection, w.RecordType, (int)w.Operation, w.RecordId, w.Values.ToJsonString(), w.Payload.ToJsonString(), Ms(w.NextAt));
+                    "INSERT INTO sync_writes (entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, created_at, origins) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 0, $8, $8, $9)",
+                    w.Entity, w.EntityId, w.Connection, w.RecordType, (int)w.Operation, w.RecordId, w.Values.ToJsonString(), w.Payload.ToJsonString(), Ms(w.NextAt),
+                    w.Origins is { Count: > 0 } o ? OriginsJson(o, null).ToJsonString() : null);
             }
 
             foreach (var w in commit.RescheduledWrites)
@@ -299,16 +301,41 @@ public sealed partial class SqliteStore : ISyncStore
         return values;
     }
 
-    private static string Origins(EntityState entity)
+    private static string Origins(EntityState entity) => OriginsJson(entity.Origins, null).ToJsonString();
+
+    /// <summary>Field → origin as <c>{"s": source, "at": ms, "n": step}</c> (<c>n</c> only when not 0), for the fields in <paramref name="only"/> when given.</summary>
+    private static JsonObject OriginsJson(IEnumerable<KeyValuePair<string, FieldOrigin>> origins, Dictionary<string, JsonNode?>? only)
     {
         var o = new JsonObject();
-        foreach (var (field, origin) in entity.Origins)
+        foreach (var (field, origin) in origins)
         {
-            o[field] = new JsonObject { ["s"] = origin.Source, ["at"] = Ms(origin.At) };
+            if (only is null || only.ContainsKey(field))
+            {
+                var rank = new JsonObject { ["s"] = origin.Source, ["at"] = Ms(origin.At) };
+                if (origin.Step != 0)
+                {
+                    rank["n"] = origin.Step;
+                }
+
+                o[field] = rank;
+            }
         }
 
-        return o.ToJsonString();
+        return o;
     }
+
+    private static void ReadOrigins(JsonObject json, IDictionary<string, FieldOrigin> into)
+    {
+        foreach (var (field, origin) in json)
+        {
+            into[field] = new FieldOrigin((string)origin!["s"]!, FromMs((long)origin["at"]!)) { Step = origin["n"] is { } n ? (int)n : 0 };
+        }
+    }
+
+    /// <summary>The ranks of a link's base and pending values, or null when it knows none.</summary>
+    private static string? LinkOrigins(LinkState link) =>
+        link.BaseOrigins.Count == 0 && link.PendingOrigins.Count == 0 ? null
+            : new JsonObject { ["base"] = OriginsJson(link.BaseOrigins, link.Base), ["pending"] = OriginsJson(link.PendingOrigins, link.Pending) }.ToJsonString();
 
     private static EntityState ReadEntity(SqliteDataReader r)
     {
@@ -319,15 +346,23 @@ public sealed partial class SqliteStore : ISyncStore
             Version = r.GetInt64(5),
             UpdatedAt = FromMs(r.GetInt64(6)),
         };
-        foreach (var (field, origin) in JsonNode.Parse(r.GetString(3))!.AsObject())
-        {
-            entity.Origins[field] = new FieldOrigin((string)origin!["s"]!, FromMs((long)origin["at"]!));
-        }
-
+        ReadOrigins(JsonNode.Parse(r.GetString(3))!.AsObject(), entity.Origins);
         return entity;
     }
 
-    private static LinkState ReadLink(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3))
+    private static LinkState ReadLink(SqliteDataReader r)
+    {
+        var link = ReadLinkColumns(r);
+        if (!r.IsDBNull(13) && JsonNode.Parse(r.GetString(13)) is JsonObject origins)
+        {
+            ReadOrigins(origins["base"]!.AsObject(), link.BaseOrigins);
+            ReadOrigins(origins["pending"]!.AsObject(), link.PendingOrigins);
+        }
+
+        return link;
+    }
+
+    private static LinkState ReadLinkColumns(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3))
     {
         RecordId = r.IsDBNull(4) ? null : r.GetString(4),
         RecordVersion = r.IsDBNull(5) ? null : r.GetString(5),
@@ -346,7 +381,15 @@ public sealed partial class SqliteStore : ISyncStore
         r.GetInt32(9), FromMs(r.GetInt64(10)), r.IsDBNull(11) ? null : r.GetString(11))
     {
         ExpectedVersion = r.FieldCount > 13 && !r.IsDBNull(13) ? r.GetString(13) : null,
+        Origins = r.FieldCount > 14 && !r.IsDBNull(14) ? WriteOrigins(r.GetString(14)) : null,
     };
+
+    private static Dictionary<string, FieldOrigin> WriteOrigins(string json)
+    {
+        var origins = new Dictionary<string, FieldOrigin>(StringComparer.Ordinal);
+        ReadOrigins(JsonNode.Parse(json)!.AsObject(), origins);
+        return origins;
+    }
 
     private static SyncConflict ReadConflict(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),

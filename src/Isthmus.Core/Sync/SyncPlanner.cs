@@ -81,6 +81,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
         var at = record.UpdatedAt ?? now;
         var accepted = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        var ranks = new Dictionary<string, FieldOrigin?>(StringComparer.Ordinal); // the rank of what the record holds now, per changed field
         var held = new List<(string Field, JsonNode? Value)>();
         var news = false;
         foreach (var (field, value) in values)
@@ -98,14 +99,19 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
             if (link.Pending.TryGetValue(field, out var pending) && FieldValues.Same(value, pending))
             {
+                ranks[field] = link.PendingOrigins.GetValueOrDefault(field);
                 continue; // our own write, seen before its acknowledgement
             }
 
             news = true;
 
+            // Made on top of what the record was known to hold, so it ranks above that.
+            var rank = FieldOrigin.Above(from.Connection, at, known ? link.BaseOrigins.GetValueOrDefault(field) : null);
+            ranks[field] = rank;
             var current = entity.Fields.GetValueOrDefault(field);
             if (FieldValues.Same(current, value))
             {
+                ranks[field] = entity.Origins.GetValueOrDefault(field) ?? rank; // the entity's value: it ranks as the entity holds it
                 continue;
             }
 
@@ -131,7 +137,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             {
                 // Until its owner has said anything, another system's value fills the gap rather than being wiped.
                 WinnerKind.Owner => string.Equals(policy.Owner, from.Connection, StringComparison.Ordinal) || origin is null || origin.Source != policy.Owner,
-                WinnerKind.LastWriter => !concurrent || origin is null || Newer(at, from.Connection, origin),
+                WinnerKind.LastWriter => !concurrent || origin is null || rank.Outranks(origin),
                 _ => !concurrent,
             };
             if (wins)
@@ -189,7 +195,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         foreach (var (field, value) in accepted)
         {
             entity.Fields[field] = value?.DeepClone();
-            entity.Origins[field] = new FieldOrigin(from.Connection, at);
+            entity.Origins[field] = ranks[field]!;
         }
 
         if (accepted.Count > 0 || created)
@@ -202,6 +208,10 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         foreach (var (field, value) in values)
         {
             link.Base[field] = value;
+            if (ranks.TryGetValue(field, out var rank))
+            {
+                SetRank(link.BaseOrigins, field, rank);
+            }
         }
 
         link.RecordId = record.Id;
@@ -272,16 +282,23 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
             link ??= set.AddLink(entity, mapping, "sync", now);
             var values = new JsonObject();
+            var origins = new Dictionary<string, FieldOrigin>(StringComparer.Ordinal);
             foreach (var (name, value) in diff)
             {
                 link.Pending[name] = value?.DeepClone();
                 values[name] = value?.DeepClone();
+                var origin = entity.Origins.GetValueOrDefault(name);
+                SetRank(link.PendingOrigins, name, origin);
+                if (origin is not null)
+                {
+                    origins[name] = origin;
+                }
             }
 
             link.Outstanding++;
             set.Touch(link);
             set.Commit.NewWrites.Add(new SyncWrite(0, definition.Name, entity.Id, mapping.Connection, mapping.RecordType, WriteOperation.Upsert,
-                link.RecordId ?? recordId, values, payload, 0, now, null));
+                link.RecordId ?? recordId, values, payload, 0, now, null) { Origins = origins });
         }
     }
 
@@ -306,6 +323,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         foreach (var (name, value) in write.Values)
         {
             link.Base[name] = value?.DeepClone();
+            SetRank(link.BaseOrigins, name, write.Origins?.GetValueOrDefault(name));
         }
 
         if (stored is not null)
@@ -362,7 +380,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         }
 
         entity.Fields[conflict.Field] = FieldValues.Coerce(field, value).Value;
-        entity.Origins[conflict.Field] = new FieldOrigin("manual:" + by, now);
+        entity.Origins[conflict.Field] = FieldOrigin.Above("manual:" + by, now, entity.Origins.GetValueOrDefault(conflict.Field));
         entity.Version++;
         entity.UpdatedAt = now;
         set.Touch(entity);
@@ -506,8 +524,17 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         return record.UpdatedAt is { } at && link.RecordUpdatedAt is { } last && at < last;
     }
 
-    private static bool Newer(DateTimeOffset at, string source, FieldOrigin origin) =>
-        at != origin.At ? at > origin.At : string.CompareOrdinal(source, origin.Source) > 0;
+    private static void SetRank(Dictionary<string, FieldOrigin> ranks, string field, FieldOrigin? rank)
+    {
+        if (rank is null)
+        {
+            ranks.Remove(field);
+        }
+        else
+        {
+            ranks[field] = rank;
+        }
+    }
 
     private static void Finished(LinkState link, DateTimeOffset now)
     {

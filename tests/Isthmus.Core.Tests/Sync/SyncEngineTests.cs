@@ -308,6 +308,47 @@ public sealed class SyncEngineTests
         Assert.Equal("From ERP", (string?)h.Systems["erp"].Fields(erpId)!["cust_name"]);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_change_made_on_top_of_a_winner_in_the_same_second_beats_what_the_winner_beat_whatever_the_order(bool bFirst)
+    {
+        // c's value beats b's in a tie (c sorts after b); a's, made on top of c's in that second, must then beat b's as well
+        // (although a sorts before b), or the outcome would depend on which of a's and b's changes arrives first.
+        var clock = new SharedClock();
+        var systems = new[] { "a", "b", "c" }.Select(n => new FakeRecordSystem(n, clock)).ToList();
+        await using var h = await SyncHarness.StartAsync(SyncConvergenceProperties.Yaml(3), systems);
+        foreach (var system in systems)
+        {
+            var field = (string name) => SyncConvergenceProperties.RecordField(system.Connection, name);
+            system.Edit(system.Connection + "-1", new JsonObject { [field("key")] = "k0", [field("lww")] = "seed" });
+            await h.PollAsync("Item", system.Connection);
+        }
+
+        await h.FlushWritesAsync();
+        clock.Now = clock.Now.AddSeconds(1);
+        systems[2].Edit("c-1", new JsonObject { ["lww"] = "c1" });
+        await h.DeliverAsync("Item", "c");
+        await h.SendDueOnceAsync("a");
+        systems[0].Edit("a-1", new JsonObject { ["lww"] = "a2" });
+        systems[1].Edit("b-1", new JsonObject { ["latest"] = "b3" });
+        foreach (var name in bFirst ? new[] { "b", "a" } : ["a", "b"])
+        {
+            await h.DeliverAsync("Item", name);
+        }
+
+        await h.FlushWritesAsync();
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            await h.PollAsync("Item", name);
+        }
+
+        await h.FlushWritesAsync();
+        Assert.Equal("a2", (string?)systems[0].Fields("a-1")!["lww"]);
+        Assert.Equal("a2", (string?)systems[1].Fields("b-1")!["latest"]);
+        Assert.Equal("a2", (string?)systems[2].Fields("c-1")!["lww"]);
+    }
+
     [Fact]
     public async Task A_change_read_from_a_system_drops_the_writes_queued_to_it_before_it_changed()
     {
