@@ -143,11 +143,19 @@ public sealed partial class SqliteStore : ISyncStore
                     c.Id, JsonSerializer.Serialize(c.Candidates, SyncJson.Options), c.Open ? 1 : 0, c.Resolution?.ToJsonString(), c.ResolvedBy, c.ResolvedAt is { } r ? Ms(r) : null);
             }
 
+            // Closed before the new errors are recorded: a record refused again in this same step keeps its new error open.
+            foreach (var group in commit.ClosedRecordErrors.GroupBy(c => (c.Entity, c.Connection, c.RecordType, c.Kind)))
+            {
+                session.Execute(CloseRecordErrors, group.Key.Entity, group.Key.Connection, group.Key.RecordType, group.Key.Kind,
+                    JsonSerializer.Serialize(group.Select(c => new { id = c.RecordId, v = c.Version, at = c.UpdatedAt is { } at ? Ms(at) : (long?)null })));
+            }
+
             foreach (var e in commit.NewErrors)
             {
                 session.Execute(
-                    "INSERT INTO sync_errors (entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 1, $8)",
-                    e.Entity, e.Connection, e.RecordType, e.RecordId, e.EntityId, e.Kind, JsonSerializer.Serialize(e.Problems, SyncJson.Options), e.Record?.ToJsonString(), Ms(e.CreatedAt));
+                    "INSERT INTO sync_errors (entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at, record_version, record_updated_at) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10)",
+                    e.Entity, e.Connection, e.RecordType, e.RecordId, e.EntityId, e.Kind, JsonSerializer.Serialize(e.Problems, SyncJson.Options), e.Record?.ToJsonString(), Ms(e.CreatedAt),
+                    e.RecordVersion, e.RecordUpdatedAt is { } ru ? Ms(ru) : null);
             }
 
             foreach (var id in commit.ClosedErrors)
@@ -237,8 +245,25 @@ public sealed partial class SqliteStore : ISyncStore
     private static ReconciliationRecord ReadReconciliation(SqliteDataReader r) =>
         new(r.GetInt64(0), r.GetString(1), r.GetInt32(2) == 1, FromMs(r.GetInt64(3)), FromMs(r.GetInt64(4)), r.GetString(5));
 
+    /// <summary>
+    /// Closes the open errors of a kind of the records in $4 (<c>[{id, v, at}]</c>), except those refused at a later version:
+    /// numeric versions compare when both sides have one, otherwise updated-at when both have it. Each record is one probe of
+    /// the partial index of open errors, so a step that refused nothing before costs next to nothing.
+    /// </summary>
+    internal const string CloseRecordErrors =
+        """
+        UPDATE sync_errors SET open = 0 WHERE id IN (
+            SELECT e.id FROM json_each($4) j
+            JOIN sync_errors e INDEXED BY sync_errors_open_record
+              ON e.entity = $0 AND e.connection = $1 AND e.record_type = $2 AND e.record_id = json_extract(j.value, '$.id') AND e.kind = $3 AND e.open = 1
+            WHERE CASE
+                WHEN e.record_version IS NOT NULL AND json_extract(j.value, '$.v') IS NOT NULL THEN e.record_version <= json_extract(j.value, '$.v')
+                WHEN e.record_updated_at IS NOT NULL AND json_extract(j.value, '$.at') IS NOT NULL THEN e.record_updated_at <= json_extract(j.value, '$.at')
+                ELSE 1 END)
+        """;
+
     private const string ConflictColumns = "id, entity, entity_id, field, candidates, open, resolution, resolved_by, created_at, resolved_at";
-    private const string ErrorColumns = "id, entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at";
+    private const string ErrorColumns = "id, entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at, record_version, record_updated_at";
 
     private async Task<IReadOnlyList<T>> ReadAsync<T>(string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params object?[] args)
     {
@@ -399,5 +424,9 @@ public sealed partial class SqliteStore : ISyncStore
     private static SyncError ReadError(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6),
         JsonSerializer.Deserialize<List<MappingProblem>>(r.GetString(7), SyncJson.Options)!, r.IsDBNull(8) ? null : JsonNode.Parse(r.GetString(8))!.AsObject(),
-        FromMs(r.GetInt64(10)), r.GetInt32(9) == 1);
+        FromMs(r.GetInt64(10)), r.GetInt32(9) == 1)
+    {
+        RecordVersion = r.IsDBNull(11) ? null : r.GetInt64(11),
+        RecordUpdatedAt = r.IsDBNull(12) ? null : FromMs(r.GetInt64(12)),
+    };
 }

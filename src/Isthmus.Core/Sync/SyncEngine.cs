@@ -305,13 +305,11 @@ public sealed partial class SyncEngine : IAsyncDisposable
             return "the record is still refused; see the newest sync error";
         }
 
-        // Every open error of this record is answered now, including those of earlier retries that were still refused.
+        // Every open error of this record is answered now, including those of earlier retries that were still refused (an `in`
+        // error's are closed by the ingest already).
         var close = new SyncCommit();
         close.ClosedErrors.Add(id);
-        close.ClosedErrors.AddRange((await _store.ErrorsAsync(openOnly: true, 1000, cancellationToken).ConfigureAwait(false))
-            .Where(e => e.Id != id && e.Kind == error.Kind && e.Entity == error.Entity && e.Connection == error.Connection
-                && e.RecordType == error.RecordType && e.RecordId == error.RecordId)
-            .Select(e => e.Id));
+        close.ClosedRecordErrors.Add(new RecordErrors(error.Entity, error.Connection, error.RecordType, error.RecordId!, error.Kind));
         await _store.CommitAsync(close, cancellationToken).ConfigureAwait(false);
         return null;
     }

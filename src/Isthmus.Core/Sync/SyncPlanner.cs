@@ -4,6 +4,7 @@ using Isthmus.Expressions;
 using Isthmus.Mappings;
 using Isthmus.Model;
 using Isthmus.Records;
+using Isthmus.Storage;
 
 namespace Isthmus.Sync;
 
@@ -224,6 +225,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             PlanWrites(set, entity, now);
         }
 
+        Accepted(set, from, record);
         return created ? IngestOutcome.Created : accepted.Count > 0 ? IngestOutcome.Updated : IngestOutcome.Unchanged;
     }
 
@@ -510,7 +512,28 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
     }
 
     private void Reject(SyncWorkingSet set, Mapping from, SourceRecord record, string? entityId, List<MappingProblem> problems, DateTimeOffset now) =>
-        set.Commit.NewErrors.Add(new SyncError(0, definition.Name, from.Connection, from.RecordType, record.Id, entityId, "in", problems, record.Fields, now));
+        set.Commit.NewErrors.Add(new SyncError(0, definition.Name, from.Connection, from.RecordType, record.Id, entityId, "in", problems, record.Fields, now)
+        {
+            RecordVersion = Number(record.Version),
+            RecordUpdatedAt = record.UpdatedAt,
+        });
+
+    /// <summary>
+    /// The record was taken in: the errors that refused it before (this version or an older one) are answered and close. A
+    /// refusal earlier in the same batch is simply not recorded.
+    /// </summary>
+    private void Accepted(SyncWorkingSet set, Mapping from, SourceRecord record)
+    {
+        set.Commit.NewErrors.RemoveAll(e => e.Kind == "in" && e.RecordId == record.Id && e.Connection == from.Connection && e.RecordType == from.RecordType);
+        set.Commit.ClosedRecordErrors.Add(new RecordErrors(definition.Name, from.Connection, from.RecordType, record.Id, "in")
+        {
+            Version = Number(record.Version),
+            UpdatedAt = record.UpdatedAt,
+        });
+    }
+
+    private static long? Number(string? version) =>
+        long.TryParse(version, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static bool IsStale(LinkState link, SourceRecord record)
     {

@@ -151,4 +151,11 @@ public sealed record SyncConflict(long Id, string Entity, string EntityId, strin
 /// <param name="Kind"><c>in</c> (reading a record), <c>out</c> (mapping a write) or <c>write</c> (the system refused it).</param>
 /// <param name="Record">The record as received, so a retry needs no source.</param>
 public sealed record SyncError(long Id, string Entity, string Connection, string RecordType, string? RecordId, string? EntityId, string Kind,
-    IReadOnlyList<Mappings.MappingProblem> Problems, JsonObject? Record, DateTimeOffset CreatedAt, bool Open = true);
+    IReadOnlyList<Mappings.MappingProblem> Problems, JsonObject? Record, DateTimeOffset CreatedAt, bool Open = true)
+{
+    /// <summary>The version of the record refused, when it is a number (a later version accepted closes the error).</summary>
+    public long? RecordVersion { get; init; }
+
+    /// <summary>The updated-at of the record refused.</summary>
+    public DateTimeOffset? RecordUpdatedAt { get; init; }
+}

@@ -537,6 +537,53 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_refused_record_whose_next_version_is_accepted_closes_its_errors_without_a_retry()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        var crm = h.Systems["crm"];
+        crm.Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        crm.Edit("43", new JsonObject { ["uscc"] = "913200", ["company_full_name"] = "DEF" });
+        await h.DeliverAsync("Customer", "crm");
+        var accepted = crm.Sent.Last(r => r.Id == "42");
+
+        // Refused twice (two versions), and another record refused too.
+        crm.Edit("42", new JsonObject { ["level"] = "Z" });
+        crm.Edit("42", new JsonObject { ["level"] = "Y" });
+        crm.Edit("43", new JsonObject { ["level"] = "Z" });
+        await h.DeliverAsync("Customer", "crm");
+        var open = await h.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None);
+        Assert.Equal(3, open.Count);
+
+        // A late notification of the version accepted before the refusals answers nothing.
+        await h.Engine.IngestAsync(h.Mapping("Customer", "crm"), [accepted], null, CancellationToken.None);
+        Assert.Equal(3, (await h.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None)).Count);
+
+        // The fixed version is taken in: both errors of 42 close by themselves; 43's stays open.
+        crm.Edit("42", new JsonObject { ["level"] = "A级" });
+        await h.DeliverAsync("Customer", "crm");
+        var left = Assert.Single(await h.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+        Assert.Equal("43", left.RecordId);
+        Assert.All(open.Where(e => e.RecordId == "42"), e => Assert.False(h.Store.ErrorAsync(e.Id, CancellationToken.None).Result!.Open));
+    }
+
+    [Fact]
+    public async Task A_record_refused_and_then_accepted_in_one_batch_leaves_no_error_and_accepted_then_refused_leaves_one()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        var crm = h.Systems["crm"];
+        var bad = crm.Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC", ["level"] = "Z" });
+        var good = crm.Edit("42", new JsonObject { ["level"] = "A级" });
+        await h.Engine.IngestAsync(h.Mapping("Customer", "crm"), [bad, good], null, CancellationToken.None);
+        Assert.Empty(await h.Store.ErrorsAsync(openOnly: false, 10, CancellationToken.None));
+
+        var fine = crm.Edit("42", new JsonObject { ["level"] = "B级" });
+        var worse = crm.Edit("42", new JsonObject { ["level"] = "Q" });
+        await h.Engine.IngestAsync(h.Mapping("Customer", "crm"), [fine, worse], null, CancellationToken.None);
+        var error = Assert.Single(await h.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+        Assert.Equal("42", error.RecordId);
+    }
+
+    [Fact]
     public async Task A_rule_sees_the_time_the_record_is_applied()
     {
         var yaml = Yaml.Replace("""
