@@ -265,7 +265,12 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             }
 
             json ??= entity.ToJson();
-            var (payload, problems) = RecordMapper.Out(mapping, diff, json, expressions, now);
+
+            // A translated ref is mapped when the write is sent: the referenced record's id in that system may not be known yet.
+            var plain = mapping.Fields.Any(f => f.RefRecordType is not null && diff.ContainsKey(f.Field.Name))
+                ? diff.Where(d => !mapping.Fields.Any(f => f.Field.Name == d.Key && f.RefRecordType is not null)).ToDictionary(StringComparer.Ordinal)
+                : diff;
+            var (payload, problems) = RecordMapper.Out(mapping, plain, json, expressions, now);
             string? recordId = null;
             if (problems.Count == 0 && creating && mapping.CreateId is { } createId)
             {
