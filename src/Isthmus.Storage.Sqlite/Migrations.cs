@@ -237,6 +237,21 @@ internal static class Migrations
         CREATE INDEX sync_writes_queue ON sync_writes (connection, id);
         DROP INDEX sync_writes_due;
         """,
+
+        // 6: last writer wins ranks a change above the value it was made on top of, so a link keeps the rank of each value its
+        // record is known to hold (and of each value written to it), and a queued write the rank of each value it carries.
+        """
+        ALTER TABLE sync_links ADD COLUMN origins TEXT;
+        ALTER TABLE sync_writes ADD COLUMN origins TEXT;
+        """,
+
+        // 7: a record accepted after it was refused closes its open errors, by one probe of this index per record; the version
+        // it was refused at keeps a late notification of an older version from closing them.
+        """
+        ALTER TABLE sync_errors ADD COLUMN record_version INTEGER;
+        ALTER TABLE sync_errors ADD COLUMN record_updated_at INTEGER;
+        CREATE INDEX sync_errors_open_record ON sync_errors (entity, connection, record_type, record_id, kind) WHERE open = 1;
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

@@ -9,7 +9,7 @@ namespace Isthmus.Storage.Sqlite;
 /// <summary>Two-way sync state. Id lists travel as one JSON array parameter (<c>json_each</c>), so each query stays one prepared statement.</summary>
 public sealed partial class SqliteStore : ISyncStore
 {
-    private const string LinkColumns = "entity, id, connection, record_type, record_id, record_version, record_updated_at, base, pending, outstanding, source, linked_at, synced_at";
+    private const string LinkColumns = "entity, id, connection, record_type, record_id, record_version, record_updated_at, base, pending, outstanding, source, linked_at, synced_at, origins";
     private const string WriteColumns = "w.id, w.entity, w.entity_id, w.connection, w.record_type, w.op, w.record_id, w.vals, w.payload, w.attempts, w.next_at, w.last_error";
 
     /// <summary>The sync state kept in this store.</summary>
@@ -58,7 +58,7 @@ public sealed partial class SqliteStore : ISyncStore
         // walked in id order and stops at the limit, so a batch costs about its own size even with 100,000 writes queued.
         ReadAsync(
             $"""
-            SELECT {WriteColumns}, l.record_id, l.record_version FROM sync_writes w INDEXED BY sync_writes_queue
+            SELECT {WriteColumns}, l.record_id, l.record_version, w.origins FROM sync_writes w INDEXED BY sync_writes_queue
             LEFT JOIN sync_links l ON l.entity = w.entity AND l.id = w.entity_id AND l.connection = w.connection AND l.record_type = w.record_type
             WHERE w.connection = $0 AND w.next_at <= $1
               AND w.id = (SELECT MIN(o.id) FROM sync_writes o WHERE o.entity = w.entity AND o.entity_id = w.entity_id AND o.connection = w.connection AND o.record_type = w.record_type)
@@ -99,9 +99,10 @@ public sealed partial class SqliteStore : ISyncStore
             foreach (var link in commit.Links)
             {
                 session.Execute(
-                    $"INSERT OR REPLACE INTO sync_links ({LinkColumns}) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    $"INSERT OR REPLACE INTO sync_links ({LinkColumns}) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     link.Entity, link.EntityId, link.Connection, link.RecordType, link.RecordId, link.RecordVersion,
-                    link.RecordUpdatedAt is { } u ? Ms(u) : null, Json(link.Base), Json(link.Pending), link.Outstanding, link.Source, Ms(link.LinkedAt), Ms(link.SyncedAt));
+                    link.RecordUpdatedAt is { } u ? Ms(u) : null, Json(link.Base), Json(link.Pending), link.Outstanding, link.Source, Ms(link.LinkedAt), Ms(link.SyncedAt),
+                    LinkOrigins(link));
             }
 
             // Cleared first: writes planned in this same step replace the ones they supersede.
@@ -118,8 +119,9 @@ public sealed partial class SqliteStore : ISyncStore
             foreach (var w in commit.NewWrites)
             {
                 session.Execute(
-                    "INSERT INTO sync_writes (entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, created_at) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 0, $8, $8)",
-                    w.Entity, w.EntityId, w.Connection, w.RecordType, (int)w.Operation, w.RecordId, w.Values.ToJsonString(), w.Payload.ToJsonString(), Ms(w.NextAt));
+                    "INSERT INTO sync_writes (entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, created_at, origins) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 0, $8, $8, $9)",
+                    w.Entity, w.EntityId, w.Connection, w.RecordType, (int)w.Operation, w.RecordId, w.Values.ToJsonString(), w.Payload.ToJsonString(), Ms(w.NextAt),
+                    w.Origins is { Count: > 0 } o ? OriginsJson(o, null).ToJsonString() : null);
             }
 
             foreach (var w in commit.RescheduledWrites)
@@ -141,11 +143,19 @@ public sealed partial class SqliteStore : ISyncStore
                     c.Id, JsonSerializer.Serialize(c.Candidates, SyncJson.Options), c.Open ? 1 : 0, c.Resolution?.ToJsonString(), c.ResolvedBy, c.ResolvedAt is { } r ? Ms(r) : null);
             }
 
+            // Closed before the new errors are recorded: a record refused again in this same step keeps its new error open.
+            foreach (var group in commit.ClosedRecordErrors.GroupBy(c => (c.Entity, c.Connection, c.RecordType, c.Kind)))
+            {
+                session.Execute(CloseRecordErrors, group.Key.Entity, group.Key.Connection, group.Key.RecordType, group.Key.Kind,
+                    JsonSerializer.Serialize(group.Select(c => new { id = c.RecordId, v = c.Version, at = c.UpdatedAt is { } at ? Ms(at) : (long?)null })));
+            }
+
             foreach (var e in commit.NewErrors)
             {
                 session.Execute(
-                    "INSERT INTO sync_errors (entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 1, $8)",
-                    e.Entity, e.Connection, e.RecordType, e.RecordId, e.EntityId, e.Kind, JsonSerializer.Serialize(e.Problems, SyncJson.Options), e.Record?.ToJsonString(), Ms(e.CreatedAt));
+                    "INSERT INTO sync_errors (entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at, record_version, record_updated_at) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10)",
+                    e.Entity, e.Connection, e.RecordType, e.RecordId, e.EntityId, e.Kind, JsonSerializer.Serialize(e.Problems, SyncJson.Options), e.Record?.ToJsonString(), Ms(e.CreatedAt),
+                    e.RecordVersion, e.RecordUpdatedAt is { } ru ? Ms(ru) : null);
             }
 
             foreach (var id in commit.ClosedErrors)
@@ -235,8 +245,25 @@ public sealed partial class SqliteStore : ISyncStore
     private static ReconciliationRecord ReadReconciliation(SqliteDataReader r) =>
         new(r.GetInt64(0), r.GetString(1), r.GetInt32(2) == 1, FromMs(r.GetInt64(3)), FromMs(r.GetInt64(4)), r.GetString(5));
 
+    /// <summary>
+    /// Closes the open errors of a kind of the records in $4 (<c>[{id, v, at}]</c>), except those refused at a later version:
+    /// numeric versions compare when both sides have one, otherwise updated-at when both have it. Each record is one probe of
+    /// the partial index of open errors, so a step that refused nothing before costs next to nothing.
+    /// </summary>
+    internal const string CloseRecordErrors =
+        """
+        UPDATE sync_errors SET open = 0 WHERE id IN (
+            SELECT e.id FROM json_each($4) j
+            JOIN sync_errors e INDEXED BY sync_errors_open_record
+              ON e.entity = $0 AND e.connection = $1 AND e.record_type = $2 AND e.record_id = json_extract(j.value, '$.id') AND e.kind = $3 AND e.open = 1
+            WHERE CASE
+                WHEN e.record_version IS NOT NULL AND json_extract(j.value, '$.v') IS NOT NULL THEN e.record_version <= json_extract(j.value, '$.v')
+                WHEN e.record_updated_at IS NOT NULL AND json_extract(j.value, '$.at') IS NOT NULL THEN e.record_updated_at <= json_extract(j.value, '$.at')
+                ELSE 1 END)
+        """;
+
     private const string ConflictColumns = "id, entity, entity_id, field, candidates, open, resolution, resolved_by, created_at, resolved_at";
-    private const string ErrorColumns = "id, entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at";
+    private const string ErrorColumns = "id, entity, connection, record_type, record_id, entity_id, kind, problems, record, open, created_at, record_version, record_updated_at";
 
     private async Task<IReadOnlyList<T>> ReadAsync<T>(string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params object?[] args)
     {
@@ -299,16 +326,41 @@ public sealed partial class SqliteStore : ISyncStore
         return values;
     }
 
-    private static string Origins(EntityState entity)
+    private static string Origins(EntityState entity) => OriginsJson(entity.Origins, null).ToJsonString();
+
+    /// <summary>Field → origin as <c>{"s": source, "at": ms, "n": step}</c> (<c>n</c> only when not 0), for the fields in <paramref name="only"/> when given.</summary>
+    private static JsonObject OriginsJson(IEnumerable<KeyValuePair<string, FieldOrigin>> origins, Dictionary<string, JsonNode?>? only)
     {
         var o = new JsonObject();
-        foreach (var (field, origin) in entity.Origins)
+        foreach (var (field, origin) in origins)
         {
-            o[field] = new JsonObject { ["s"] = origin.Source, ["at"] = Ms(origin.At) };
+            if (only is null || only.ContainsKey(field))
+            {
+                var rank = new JsonObject { ["s"] = origin.Source, ["at"] = Ms(origin.At) };
+                if (origin.Step != 0)
+                {
+                    rank["n"] = origin.Step;
+                }
+
+                o[field] = rank;
+            }
         }
 
-        return o.ToJsonString();
+        return o;
     }
+
+    private static void ReadOrigins(JsonObject json, IDictionary<string, FieldOrigin> into)
+    {
+        foreach (var (field, origin) in json)
+        {
+            into[field] = new FieldOrigin((string)origin!["s"]!, FromMs((long)origin["at"]!)) { Step = origin["n"] is { } n ? (int)n : 0 };
+        }
+    }
+
+    /// <summary>The ranks of a link's base and pending values, or null when it knows none.</summary>
+    private static string? LinkOrigins(LinkState link) =>
+        link.BaseOrigins.Count == 0 && link.PendingOrigins.Count == 0 ? null
+            : new JsonObject { ["base"] = OriginsJson(link.BaseOrigins, link.Base), ["pending"] = OriginsJson(link.PendingOrigins, link.Pending) }.ToJsonString();
 
     private static EntityState ReadEntity(SqliteDataReader r)
     {
@@ -319,15 +371,23 @@ public sealed partial class SqliteStore : ISyncStore
             Version = r.GetInt64(5),
             UpdatedAt = FromMs(r.GetInt64(6)),
         };
-        foreach (var (field, origin) in JsonNode.Parse(r.GetString(3))!.AsObject())
-        {
-            entity.Origins[field] = new FieldOrigin((string)origin!["s"]!, FromMs((long)origin["at"]!));
-        }
-
+        ReadOrigins(JsonNode.Parse(r.GetString(3))!.AsObject(), entity.Origins);
         return entity;
     }
 
-    private static LinkState ReadLink(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3))
+    private static LinkState ReadLink(SqliteDataReader r)
+    {
+        var link = ReadLinkColumns(r);
+        if (!r.IsDBNull(13) && JsonNode.Parse(r.GetString(13)) is JsonObject origins)
+        {
+            ReadOrigins(origins["base"]!.AsObject(), link.BaseOrigins);
+            ReadOrigins(origins["pending"]!.AsObject(), link.PendingOrigins);
+        }
+
+        return link;
+    }
+
+    private static LinkState ReadLinkColumns(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3))
     {
         RecordId = r.IsDBNull(4) ? null : r.GetString(4),
         RecordVersion = r.IsDBNull(5) ? null : r.GetString(5),
@@ -346,7 +406,15 @@ public sealed partial class SqliteStore : ISyncStore
         r.GetInt32(9), FromMs(r.GetInt64(10)), r.IsDBNull(11) ? null : r.GetString(11))
     {
         ExpectedVersion = r.FieldCount > 13 && !r.IsDBNull(13) ? r.GetString(13) : null,
+        Origins = r.FieldCount > 14 && !r.IsDBNull(14) ? WriteOrigins(r.GetString(14)) : null,
     };
+
+    private static Dictionary<string, FieldOrigin> WriteOrigins(string json)
+    {
+        var origins = new Dictionary<string, FieldOrigin>(StringComparer.Ordinal);
+        ReadOrigins(JsonNode.Parse(json)!.AsObject(), origins);
+        return origins;
+    }
 
     private static SyncConflict ReadConflict(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
@@ -356,5 +424,9 @@ public sealed partial class SqliteStore : ISyncStore
     private static SyncError ReadError(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6),
         JsonSerializer.Deserialize<List<MappingProblem>>(r.GetString(7), SyncJson.Options)!, r.IsDBNull(8) ? null : JsonNode.Parse(r.GetString(8))!.AsObject(),
-        FromMs(r.GetInt64(10)), r.GetInt32(9) == 1);
+        FromMs(r.GetInt64(10)), r.GetInt32(9) == 1)
+    {
+        RecordVersion = r.IsDBNull(11) ? null : r.GetInt64(11),
+        RecordUpdatedAt = r.IsDBNull(12) ? null : FromMs(r.GetInt64(12)),
+    };
 }

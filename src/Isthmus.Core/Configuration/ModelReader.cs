@@ -29,7 +29,20 @@ internal sealed class ModelReader(ExpressionEngine expressions, IReadOnlyDiction
             }
         }
 
-        return new DataModel(list, tables);
+        return new DataModel(TranslatedRefs(list), tables);
+    }
+
+    /// <summary>A <c>ref</c> field mapped on a connection where its entity is mapped too is translated through that entity's links.</summary>
+    private static List<EntityDefinition> TranslatedRefs(List<EntityDefinition> entities)
+    {
+        string? Target(FieldMapping field, Mapping mapping) =>
+            field.Field.Kind == FieldKind.Ref
+                ? entities.FirstOrDefault(e => e.Name == field.Field.RefEntity)?.Mappings.FirstOrDefault(m => m.Connection == mapping.Connection)?.RecordType
+                : null;
+
+        return entities.Select(e => e.Mappings.Any(m => m.Fields.Any(f => Target(f, m) is not null))
+            ? e with { Mappings = e.Mappings.Select(m => m with { Fields = m.Fields.Select(f => Target(f, m) is { } type ? f with { RefRecordType = type } : f).ToList() }).ToList() }
+            : e).ToList();
     }
 
     private EntityDefinition? Entity(string name, SettingsSection section, ISet<string> entityNames)

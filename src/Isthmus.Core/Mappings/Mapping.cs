@@ -25,6 +25,13 @@ public sealed record FieldMapping(FieldDefinition Field, string[] Path, Expressi
 {
     /// <summary>The path as written.</summary>
     public string PathText => string.Join('.', Path);
+
+    /// <summary>
+    /// For a <c>ref</c> field whose entity is mapped on the same connection: that mapping's record type. The record holds the
+    /// referenced record's id there, and the model the referenced entity's id; they are translated through its links.
+    /// <c>null</c>: the value passes as it is.
+    /// </summary>
+    public string? RefRecordType { get; init; }
 }
 
 /// <summary>Where real-time change notifications for the records come from: events of another connection (a webhook).</summary>

@@ -38,12 +38,29 @@ public sealed class SyncCommit
     /// <summary>Errors closed (retried successfully or obsolete).</summary>
     public List<long> ClosedErrors { get; } = [];
 
+    /// <summary>Open errors of records closed because the record was then accepted. Applied before <see cref="NewErrors"/> are recorded.</summary>
+    public List<RecordErrors> ClosedRecordErrors { get; } = [];
+
     /// <summary>A change-feed cursor to keep: (entity, connection, record type, cursor).</summary>
     public (string Entity, string Connection, string RecordType, string? Cursor)? Cursor { get; set; }
 
     /// <summary>Whether there is nothing to write.</summary>
     public bool IsEmpty => Entities.Count + ClearedWrites.Count + Links.Count + Unlinks.Count + NewWrites.Count + RemovedWrites.Count + RescheduledWrites.Count
-        + NewConflicts.Count + UpdatedConflicts.Count + NewErrors.Count + ClosedErrors.Count == 0 && Cursor is null;
+        + NewConflicts.Count + UpdatedConflicts.Count + NewErrors.Count + ClosedErrors.Count + ClosedRecordErrors.Count == 0 && Cursor is null;
+}
+
+/// <summary>The open errors of one kind of one record, refused at <see cref="Version"/> (or <see cref="UpdatedAt"/>) or earlier.</summary>
+/// <remarks>
+/// Without a version and an updated-at, every open error of that kind of the record. An error of a later version than the one
+/// accepted (a late notification of an older version) stays open; versions compare as numbers, otherwise updated-at.
+/// </remarks>
+public sealed record RecordErrors(string Entity, string Connection, string RecordType, string RecordId, string Kind)
+{
+    /// <summary>The numeric version of the record accepted, if it has one.</summary>
+    public long? Version { get; init; }
+
+    /// <summary>The updated-at of the record accepted, if it has one.</summary>
+    public DateTimeOffset? UpdatedAt { get; init; }
 }
 
 /// <summary>A reconciliation as recorded.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Isthmus.Connectors;
 using Isthmus.Deliveries;
 using Isthmus.Mappings;
@@ -333,7 +334,11 @@ public sealed partial class SyncEngine
         {
             var writes = group.ToList();
             var outcomes = new (SourceRecord? Stored, Exception? Error)[writes.Count];
-            var upserts = writes.Select((w, i) => (w, i)).Where(x => x.w.Operation == WriteOperation.Upsert).ToList();
+
+            // Refs are translated now, after the writes of earlier groups (say, the referenced record's create) were acknowledged;
+            // a write whose referenced record does not exist here yet waits, rather than carrying a wrong or empty reference.
+            var sending = await WithRefsAsync(connection, group.Key.Entity, group.Key.RecordType, writes, outcomes, cancellationToken).ConfigureAwait(false);
+            var upserts = sending.Select((w, i) => (w, i)).Where(x => x.w.Operation == WriteOperation.Upsert && outcomes[x.i].Error is null).ToList();
             if (upserts.Count > 0)
             {
                 try
@@ -379,6 +384,111 @@ public sealed partial class SyncEngine
     }
 
     /// <summary>
+    /// The writes with their translated refs mapped into the payload: the referenced entity's record id in this system. A write
+    /// whose referenced entity has no record here yet gets a transient failure as its outcome, so it is tried again (and
+    /// later writes of its record wait behind it).
+    /// </summary>
+    private async Task<List<SyncWrite>> WithRefsAsync(string connection, string entity, string recordType, List<SyncWrite> writes,
+        (SourceRecord? Stored, Exception? Error)[] outcomes, CancellationToken cancellationToken)
+    {
+        var mapping = Model.Entity(entity)?.Mappings.FirstOrDefault(m => m.Connection == connection && m.RecordType == recordType);
+        var refs = mapping?.Fields.Where(f => f.RefRecordType is not null && f.Direction != SyncDirection.In).ToList();
+        if (refs is not { Count: > 0 })
+        {
+            return writes;
+        }
+
+        var recordIds = new Dictionary<(string Entity, string Id), string>();
+        foreach (var byEntity in refs.GroupBy(f => (f.Field.RefEntity!, f.RefRecordType!)))
+        {
+            var ids = writes.SelectMany(w => byEntity.Select(f => RecordMapper.Show(w.Values[f.Field.Name]))).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+            if (ids.Count == 0)
+            {
+                continue;
+            }
+
+            foreach (var link in await _store.LinksOfAsync(byEntity.Key.Item1, ids, cancellationToken).ConfigureAwait(false))
+            {
+                if (link.Connection == connection && link.RecordType == byEntity.Key.Item2 && link.RecordId is { } recordId)
+                {
+                    recordIds[(link.Entity, link.EntityId)] = recordId;
+                }
+            }
+        }
+
+        var now = _time.GetUtcNow();
+        var sending = new List<SyncWrite>(writes.Count);
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var write = writes[i];
+            var translated = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+            string? waiting = null;
+            foreach (var field in refs)
+            {
+                if (write.Operation != WriteOperation.Upsert || !write.Values.TryGetPropertyValue(field.Field.Name, out var value))
+                {
+                    continue;
+                }
+
+                if (RecordMapper.Show(value) is not { } id)
+                {
+                    translated[field.Field.Name] = null;
+                }
+                else if (recordIds.TryGetValue((field.Field.RefEntity!, id), out var recordId))
+                {
+                    translated[field.Field.Name] = JsonValue.Create(recordId);
+                }
+                else
+                {
+                    waiting = $"{entity}.{field.Field.Name} refers to {field.Field.RefEntity} {id}, which has no {field.RefRecordType} record in {connection} yet; the write waits for it";
+                }
+            }
+
+            if (waiting is not null)
+            {
+                outcomes[i] = (null, new ConnectorException(waiting, FailureKind.Transient));
+                sending.Add(write);
+                continue;
+            }
+
+            if (translated.Count == 0)
+            {
+                sending.Add(write);
+                continue;
+            }
+
+            var (fields, problems) = RecordMapper.Out(mapping!, translated, write.Values, Expressions, now);
+            if (problems.Count > 0)
+            {
+                outcomes[i] = (null, new ConnectorException($"the write could not be mapped: {string.Join("; ", problems)}", FailureKind.Rejected));
+                sending.Add(write);
+                continue;
+            }
+
+            var payload = (JsonObject)write.Payload.DeepClone();
+            Merge(payload, fields);
+            sending.Add(write with { Payload = payload });
+        }
+
+        return sending;
+    }
+
+    private static void Merge(JsonObject into, JsonObject from)
+    {
+        foreach (var (name, value) in from.ToList())
+        {
+            if (value is JsonObject inner && into[name] is JsonObject existing)
+            {
+                Merge(existing, inner);
+            }
+            else
+            {
+                into[name] = value?.DeepClone();
+            }
+        }
+    }
+
+    /// <summary>
     /// Applies the delete policy to a record found missing. Under <c>ignore</c> the entity stays and loses its link there,
     /// so its next write creates the record again rather than updating one that no longer exists.
     /// </summary>
@@ -416,6 +526,15 @@ public sealed partial class SyncEngine
             }
         }
 
+        var currentMapped = new Dictionary<long, (Dictionary<string, JsonNode?>, List<MappingProblem>)>();
+        foreach (var write in writes.Where(w => current.GetValueOrDefault(w.Id) is not null))
+        {
+            var mapping = definition.Mappings.First(m => m.Connection == write.Connection && m.RecordType == write.RecordType);
+            var mapped = RecordMapper.In(mapping, current[write.Id]!.Fields, Expressions, now);
+            await TranslateRefsAsync(mapping, [mapped], fetch: true, planWrites: true, 0, cancellationToken).ConfigureAwait(false);
+            currentMapped[write.Id] = mapped;
+        }
+
         await InLaneAsync(entity, async () =>
         {
             var set = new SyncWorkingSet(definition);
@@ -444,7 +563,7 @@ public sealed partial class SyncEngine
                         var mapping = definition.Mappings.First(m => m.Connection == write.Connection && m.RecordType == write.RecordType);
                         if (current.GetValueOrDefault(write.Id) is { } record)
                         {
-                            planner.Ingest(set, mapping, record, RecordMapper.In(mapping, record.Fields, Expressions, now), now, planWrites: false);
+                            planner.Ingest(set, mapping, record, currentMapped[write.Id], now, planWrites: false);
                         }
                         else if (current.ContainsKey(write.Id) && write.Operation != WriteOperation.Delete)
                         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Isthmus.Connectors;
 using Isthmus.Events;
 using Isthmus.Expressions;
 using Isthmus.Mappings;
@@ -67,14 +68,17 @@ public sealed partial class SyncEngine : IAsyncDisposable
     public Task<IngestSummary> IngestAsync(Mapping mapping, IReadOnlyList<SourceRecord> records, string? cursor, CancellationToken cancellationToken) =>
         IngestAsync(mapping, records, cursor, planWrites: true, cancellationToken);
 
-    internal async Task<IngestSummary> IngestAsync(Mapping mapping, IReadOnlyList<SourceRecord> records, string? cursor, bool planWrites, CancellationToken cancellationToken)
+    internal async Task<IngestSummary> IngestAsync(Mapping mapping, IReadOnlyList<SourceRecord> records, string? cursor, bool planWrites, CancellationToken cancellationToken,
+        int depth = 0)
     {
         var definition = Model.Entity(mapping.Entity) ?? throw new InvalidOperationException($"entity '{mapping.Entity}' is no longer configured");
         var now = _time.GetUtcNow();
         var expressions = Expressions;
 
-        // Mapping needs no state, so it happens before the lane is taken.
+        // Mapping needs no state, so it happens before the lane is taken; so does reading in the records that refs point at
+        // (in their own entity's lane).
         var mapped = records.Select(r => r.Deleted ? (new Dictionary<string, JsonNode?>(), new List<MappingProblem>()) : RecordMapper.In(mapping, r.Fields, expressions, now)).ToList();
+        await TranslateRefsAsync(mapping, mapped, depth < MaxRefDepth, planWrites, depth, cancellationToken).ConfigureAwait(false);
         var counts = new int[7];
         await InLaneAsync(mapping.Entity, async () =>
         {
@@ -208,6 +212,7 @@ public sealed partial class SyncEngine : IAsyncDisposable
         string? failure = null;
         var now = _time.GetUtcNow();
         var mapped = RecordMapper.In(mapping, record.Fields, Expressions, now);
+        await TranslateRefsAsync(mapping, [mapped], fetch: true, planWrites: true, 0, cancellationToken).ConfigureAwait(false);
         await InLaneAsync(entity, async () =>
         {
             var set = new SyncWorkingSet(definition!);
@@ -305,13 +310,11 @@ public sealed partial class SyncEngine : IAsyncDisposable
             return "the record is still refused; see the newest sync error";
         }
 
-        // Every open error of this record is answered now, including those of earlier retries that were still refused.
+        // Every open error of this record is answered now, including those of earlier retries that were still refused (an `in`
+        // error's are closed by the ingest already).
         var close = new SyncCommit();
         close.ClosedErrors.Add(id);
-        close.ClosedErrors.AddRange((await _store.ErrorsAsync(openOnly: true, 1000, cancellationToken).ConfigureAwait(false))
-            .Where(e => e.Id != id && e.Kind == error.Kind && e.Entity == error.Entity && e.Connection == error.Connection
-                && e.RecordType == error.RecordType && e.RecordId == error.RecordId)
-            .Select(e => e.Id));
+        close.ClosedRecordErrors.Add(new RecordErrors(error.Entity, error.Connection, error.RecordType, error.RecordId!, error.Kind));
         await _store.CommitAsync(close, cancellationToken).ConfigureAwait(false);
         return null;
     }
@@ -356,6 +359,92 @@ public sealed partial class SyncEngine : IAsyncDisposable
             0 => (definition, null, $"{entity} is not mapped to connection '{connection}'{(recordType is null ? "" : $" record type '{recordType}'")}; it is mapped to {string.Join(", ", definition.Mappings.Select(m => m.Connection + "/" + m.RecordType))}"),
             _ => (definition, null, $"{entity} is mapped to several record types on '{connection}'; say which: {string.Join(", ", mappings.Select(m => m.RecordType))}"),
         };
+    }
+
+    /// <summary>How deep reading in the records that refs point at may go (a ref of a ref of a ref), so a cycle of new records ends.</summary>
+    private const int MaxRefDepth = 3;
+
+    /// <summary>
+    /// Turns the values of translated <c>ref</c> fields (the referenced record's id in this system) into the referenced entity's
+    /// id, through its links. A referenced record not linked yet is read from the system and taken in first (when
+    /// <paramref name="fetch"/>); one that is still not linked after that makes the record's problem, naming field, value and entity.
+    /// </summary>
+    private async Task TranslateRefsAsync(Mapping mapping, IReadOnlyList<(Dictionary<string, JsonNode?> Values, List<MappingProblem> Problems)> mapped,
+        bool fetch, bool planWrites, int depth, CancellationToken cancellationToken)
+    {
+        foreach (var field in mapping.Fields)
+        {
+            if (field.RefRecordType is not { } recordType || field.Direction == SyncDirection.Out)
+            {
+                continue;
+            }
+
+            var name = field.Field.Name;
+            var wanted = mapped.Where(m => m.Problems.Count == 0).Select(m => RecordMapper.Show(m.Values.GetValueOrDefault(name)))
+                .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+            if (wanted.Count == 0)
+            {
+                continue;
+            }
+
+            var target = Model.Entity(field.Field.RefEntity!)!.Mappings.First(m => m.Connection == mapping.Connection && m.RecordType == recordType);
+            async Task<Dictionary<string, string>> LinkedAsync(IReadOnlyCollection<string> ids) =>
+                (await _store.LinksByRecordAsync(target.Entity, target.Connection, target.RecordType, ids, cancellationToken).ConfigureAwait(false))
+                .ToDictionary(l => l.RecordId!, l => l.EntityId, StringComparer.Ordinal);
+
+            var linked = await LinkedAsync(wanted).ConfigureAwait(false);
+            var missing = wanted.Where(id => !linked.ContainsKey(id)).ToList();
+            var why = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (missing.Count > 0 && fetch)
+            {
+                var connector = RecordConnector(target.Connection);
+                var found = new List<SourceRecord>();
+                foreach (var id in missing)
+                {
+                    try
+                    {
+                        if (await connector.GetAsync(target.RecordType, id, cancellationToken).ConfigureAwait(false) is { Deleted: false } record)
+                        {
+                            found.Add(record);
+                            why[id] = $"the {target.Entity} record '{id}' of {target.Connection} was refused; see its sync error";
+                        }
+                    }
+                    catch (ConnectorException e) when (e.Kind == FailureKind.Rejected)
+                    {
+                        why[id] = $"the {target.Entity} record '{id}' is not linked yet, and {target.Connection} cannot look {target.RecordType} up by id ({e.Message})";
+                    }
+                }
+
+                if (found.Count > 0)
+                {
+                    await IngestAsync(target, found, null, planWrites, cancellationToken, depth + 1).ConfigureAwait(false);
+                    foreach (var (id, entityId) in await LinkedAsync(missing).ConfigureAwait(false))
+                    {
+                        linked[id] = entityId;
+                    }
+                }
+            }
+
+            foreach (var (values, problems) in mapped)
+            {
+                if (problems.Count > 0 || RecordMapper.Show(values.GetValueOrDefault(name)) is not { } id)
+                {
+                    continue;
+                }
+
+                if (linked.TryGetValue(id, out var entityId))
+                {
+                    values[name] = JsonValue.Create(entityId);
+                }
+                else
+                {
+                    problems.Add(new MappingProblem(name, id, "ref", $"{mapping.Entity}.{name} refers to {target.Entity} '{id}', but " +
+                        (why.GetValueOrDefault(id) ?? (fetch
+                            ? $"{target.Connection} has no {target.RecordType} record '{id}'; correct the reference or create the record there"
+                            : $"no {target.Entity} is linked to {target.Connection} record '{id}' yet"))));
+                }
+            }
+        }
     }
 
     internal IRecordConnector RecordConnector(string connection) =>

@@ -4,6 +4,7 @@ using Isthmus.Expressions;
 using Isthmus.Mappings;
 using Isthmus.Model;
 using Isthmus.Records;
+using Isthmus.Storage;
 
 namespace Isthmus.Sync;
 
@@ -81,6 +82,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
         var at = record.UpdatedAt ?? now;
         var accepted = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        var ranks = new Dictionary<string, FieldOrigin?>(StringComparer.Ordinal); // the rank of what the record holds now, per changed field
         var held = new List<(string Field, JsonNode? Value)>();
         var news = false;
         foreach (var (field, value) in values)
@@ -98,14 +100,19 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
             if (link.Pending.TryGetValue(field, out var pending) && FieldValues.Same(value, pending))
             {
+                ranks[field] = link.PendingOrigins.GetValueOrDefault(field);
                 continue; // our own write, seen before its acknowledgement
             }
 
             news = true;
 
+            // Made on top of what the record was known to hold, so it ranks above that.
+            var rank = FieldOrigin.Above(from.Connection, at, known ? link.BaseOrigins.GetValueOrDefault(field) : null);
+            ranks[field] = rank;
             var current = entity.Fields.GetValueOrDefault(field);
             if (FieldValues.Same(current, value))
             {
+                ranks[field] = entity.Origins.GetValueOrDefault(field) ?? rank; // the entity's value: it ranks as the entity holds it
                 continue;
             }
 
@@ -131,7 +138,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             {
                 // Until its owner has said anything, another system's value fills the gap rather than being wiped.
                 WinnerKind.Owner => string.Equals(policy.Owner, from.Connection, StringComparison.Ordinal) || origin is null || origin.Source != policy.Owner,
-                WinnerKind.LastWriter => !concurrent || origin is null || Newer(at, from.Connection, origin),
+                WinnerKind.LastWriter => !concurrent || origin is null || rank.Outranks(origin),
                 _ => !concurrent,
             };
             if (wins)
@@ -189,7 +196,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         foreach (var (field, value) in accepted)
         {
             entity.Fields[field] = value?.DeepClone();
-            entity.Origins[field] = new FieldOrigin(from.Connection, at);
+            entity.Origins[field] = ranks[field]!;
         }
 
         if (accepted.Count > 0 || created)
@@ -202,6 +209,10 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         foreach (var (field, value) in values)
         {
             link.Base[field] = value;
+            if (ranks.TryGetValue(field, out var rank))
+            {
+                SetRank(link.BaseOrigins, field, rank);
+            }
         }
 
         link.RecordId = record.Id;
@@ -214,6 +225,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             PlanWrites(set, entity, now);
         }
 
+        Accepted(set, from, record);
         return created ? IngestOutcome.Created : accepted.Count > 0 ? IngestOutcome.Updated : IngestOutcome.Unchanged;
     }
 
@@ -253,7 +265,12 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             }
 
             json ??= entity.ToJson();
-            var (payload, problems) = RecordMapper.Out(mapping, diff, json, expressions, now);
+
+            // A translated ref is mapped when the write is sent: the referenced record's id in that system may not be known yet.
+            var plain = mapping.Fields.Any(f => f.RefRecordType is not null && diff.ContainsKey(f.Field.Name))
+                ? diff.Where(d => !mapping.Fields.Any(f => f.Field.Name == d.Key && f.RefRecordType is not null)).ToDictionary(StringComparer.Ordinal)
+                : diff;
+            var (payload, problems) = RecordMapper.Out(mapping, plain, json, expressions, now);
             string? recordId = null;
             if (problems.Count == 0 && creating && mapping.CreateId is { } createId)
             {
@@ -272,16 +289,23 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
             link ??= set.AddLink(entity, mapping, "sync", now);
             var values = new JsonObject();
+            var origins = new Dictionary<string, FieldOrigin>(StringComparer.Ordinal);
             foreach (var (name, value) in diff)
             {
                 link.Pending[name] = value?.DeepClone();
                 values[name] = value?.DeepClone();
+                var origin = entity.Origins.GetValueOrDefault(name);
+                SetRank(link.PendingOrigins, name, origin);
+                if (origin is not null)
+                {
+                    origins[name] = origin;
+                }
             }
 
             link.Outstanding++;
             set.Touch(link);
             set.Commit.NewWrites.Add(new SyncWrite(0, definition.Name, entity.Id, mapping.Connection, mapping.RecordType, WriteOperation.Upsert,
-                link.RecordId ?? recordId, values, payload, 0, now, null));
+                link.RecordId ?? recordId, values, payload, 0, now, null) { Origins = origins });
         }
     }
 
@@ -306,6 +330,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         foreach (var (name, value) in write.Values)
         {
             link.Base[name] = value?.DeepClone();
+            SetRank(link.BaseOrigins, name, write.Origins?.GetValueOrDefault(name));
         }
 
         if (stored is not null)
@@ -362,7 +387,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         }
 
         entity.Fields[conflict.Field] = FieldValues.Coerce(field, value).Value;
-        entity.Origins[conflict.Field] = new FieldOrigin("manual:" + by, now);
+        entity.Origins[conflict.Field] = FieldOrigin.Above("manual:" + by, now, entity.Origins.GetValueOrDefault(conflict.Field));
         entity.Version++;
         entity.UpdatedAt = now;
         set.Touch(entity);
@@ -492,7 +517,28 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
     }
 
     private void Reject(SyncWorkingSet set, Mapping from, SourceRecord record, string? entityId, List<MappingProblem> problems, DateTimeOffset now) =>
-        set.Commit.NewErrors.Add(new SyncError(0, definition.Name, from.Connection, from.RecordType, record.Id, entityId, "in", problems, record.Fields, now));
+        set.Commit.NewErrors.Add(new SyncError(0, definition.Name, from.Connection, from.RecordType, record.Id, entityId, "in", problems, record.Fields, now)
+        {
+            RecordVersion = Number(record.Version),
+            RecordUpdatedAt = record.UpdatedAt,
+        });
+
+    /// <summary>
+    /// The record was taken in: the errors that refused it before (this version or an older one) are answered and close. A
+    /// refusal earlier in the same batch is simply not recorded.
+    /// </summary>
+    private void Accepted(SyncWorkingSet set, Mapping from, SourceRecord record)
+    {
+        set.Commit.NewErrors.RemoveAll(e => e.Kind == "in" && e.RecordId == record.Id && e.Connection == from.Connection && e.RecordType == from.RecordType);
+        set.Commit.ClosedRecordErrors.Add(new RecordErrors(definition.Name, from.Connection, from.RecordType, record.Id, "in")
+        {
+            Version = Number(record.Version),
+            UpdatedAt = record.UpdatedAt,
+        });
+    }
+
+    private static long? Number(string? version) =>
+        long.TryParse(version, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static bool IsStale(LinkState link, SourceRecord record)
     {
@@ -506,8 +552,17 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         return record.UpdatedAt is { } at && link.RecordUpdatedAt is { } last && at < last;
     }
 
-    private static bool Newer(DateTimeOffset at, string source, FieldOrigin origin) =>
-        at != origin.At ? at > origin.At : string.CompareOrdinal(source, origin.Source) > 0;
+    private static void SetRank(Dictionary<string, FieldOrigin> ranks, string field, FieldOrigin? rank)
+    {
+        if (rank is null)
+        {
+            ranks.Remove(field);
+        }
+        else
+        {
+            ranks[field] = rank;
+        }
+    }
 
     private static void Finished(LinkState link, DateTimeOffset now)
     {

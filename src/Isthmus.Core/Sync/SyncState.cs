@@ -2,8 +2,30 @@ using System.Text.Json.Nodes;
 
 namespace Isthmus.Sync;
 
-/// <summary>Where a field's current value came from: the connection (or <c>manual:&lt;who&gt;</c>) and the source's time of the change.</summary>
-public sealed record FieldOrigin(string Source, DateTimeOffset At);
+/// <summary>
+/// Where a field's value came from, and how it ranks for last-writer-wins: the connection (or <c>manual:&lt;who&gt;</c>), the time
+/// the change counts as, and how many changes of that same time it was made on top of (<see cref="Step"/>).
+/// </summary>
+/// <remarks>
+/// A change ranks above the value it was made on top of (<see cref="Above"/>), so when one change beats another, every change
+/// made on top of the winner beats it too, and the outcome does not depend on the order the changes arrive in.
+/// </remarks>
+public sealed record FieldOrigin(string Source, DateTimeOffset At)
+{
+    /// <summary>Changes of the same time this one was made on top of (0 when its own time is later than the value under it).</summary>
+    public int Step { get; init; }
+
+    /// <summary>
+    /// The rank of a change <paramref name="source"/> made at <paramref name="at"/> on top of a value ranked <paramref name="under"/>
+    /// (<c>null</c>: not known): its own time when that is later, otherwise the time of the value under it, one step above it.
+    /// </summary>
+    public static FieldOrigin Above(string source, DateTimeOffset at, FieldOrigin? under) =>
+        under is null || at > under.At ? new FieldOrigin(source, at) : new FieldOrigin(source, under.At) { Step = under.Step + 1 };
+
+    /// <summary>Whether this ranks above <paramref name="other"/>: a later time, then more steps, then the source's name (ordinal).</summary>
+    public bool Outranks(FieldOrigin other) =>
+        At != other.At ? At > other.At : Step != other.Step ? Step > other.Step : string.CompareOrdinal(Source, other.Source) > 0;
+}
 
 /// <summary>The unified state of one entity: the agreed value of every field and where each came from.</summary>
 public sealed class EntityState(string entity, string id)
@@ -76,6 +98,12 @@ public sealed class LinkState(string entity, string entityId, string connection,
     /// <summary>Model values written and not yet acknowledged.</summary>
     public Dictionary<string, JsonNode?> Pending { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>The rank of each <see cref="Base"/> value (where known): a change read from the record was made on top of it.</summary>
+    public Dictionary<string, FieldOrigin> BaseOrigins { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>The rank of each <see cref="Pending"/> value.</summary>
+    public Dictionary<string, FieldOrigin> PendingOrigins { get; init; } = new(StringComparer.Ordinal);
+
     /// <summary>Writes not yet finished.</summary>
     public int Outstanding { get; set; }
 
@@ -107,6 +135,9 @@ public sealed record SyncWrite(long Id, string Entity, string EntityId, string C
 {
     /// <summary>The version of the record last seen (read from its link when the write is due), for <c>If-Match</c>.</summary>
     public string? ExpectedVersion { get; init; }
+
+    /// <summary>The rank of each value it carries (it becomes the rank of the link's base once acknowledged).</summary>
+    public IReadOnlyDictionary<string, FieldOrigin>? Origins { get; init; }
 }
 
 /// <summary>One side of a conflict.</summary>
@@ -120,4 +151,11 @@ public sealed record SyncConflict(long Id, string Entity, string EntityId, strin
 /// <param name="Kind"><c>in</c> (reading a record), <c>out</c> (mapping a write) or <c>write</c> (the system refused it).</param>
 /// <param name="Record">The record as received, so a retry needs no source.</param>
 public sealed record SyncError(long Id, string Entity, string Connection, string RecordType, string? RecordId, string? EntityId, string Kind,
-    IReadOnlyList<Mappings.MappingProblem> Problems, JsonObject? Record, DateTimeOffset CreatedAt, bool Open = true);
+    IReadOnlyList<Mappings.MappingProblem> Problems, JsonObject? Record, DateTimeOffset CreatedAt, bool Open = true)
+{
+    /// <summary>The version of the record refused, when it is a number (a later version accepted closes the error).</summary>
+    public long? RecordVersion { get; init; }
+
+    /// <summary>The updated-at of the record refused.</summary>
+    public DateTimeOffset? RecordUpdatedAt { get; init; }
+}

@@ -33,6 +33,42 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     private static EventDraft Draft(string id, string? key = "k1") => new(id, "order.created", key, null, null, null, Encoding.UTF8.GetBytes($"{{\"id\":\"{id}\"}}"));
 
     [Fact]
+    public async Task Closing_a_records_errors_closes_those_of_its_kind_refused_at_that_version_or_earlier()
+    {
+        static Isthmus.Sync.SyncError Error(string recordId, string kind, long? version, int second = 0) =>
+            new(0, "Customer", "crm", "customers", recordId, null, kind, [new Isthmus.Mappings.MappingProblem("credit", "Z", "type", "bad")], null, Now)
+            {
+                RecordVersion = version,
+                RecordUpdatedAt = Now.AddSeconds(second),
+            };
+
+        var refused = new SyncCommit();
+        refused.NewErrors.AddRange([Error("42", "in", 3), Error("42", "in", 5), Error("43", "in", 3), Error("42", "write", null), Error("44", "in", null, second: 10)]);
+        await _store.Sync.CommitAsync(refused, CancellationToken.None);
+        async Task<string[]> OpenAsync() =>
+            (await _store.Sync.ErrorsAsync(openOnly: true, 100, CancellationToken.None)).Select(e => $"{e.RecordId}/{e.Kind}/{e.RecordVersion}").Order().ToArray();
+
+        // Version 4 answers the refusal of version 3, not that of the later version 5; updated-at decides without versions.
+        var close = new SyncCommit();
+        close.ClosedRecordErrors.Add(new RecordErrors("Customer", "crm", "customers", "42", "in") { Version = 4 });
+        close.ClosedRecordErrors.Add(new RecordErrors("Customer", "crm", "customers", "44", "in") { UpdatedAt = Now.AddSeconds(5) });
+        await _store.Sync.CommitAsync(close, CancellationToken.None);
+        Assert.Equal(["42/in/5", "42/write/", "43/in/3", "44/in/"], await OpenAsync());
+
+        close = new SyncCommit();
+        close.ClosedRecordErrors.Add(new RecordErrors("Customer", "crm", "customers", "42", "in") { Version = 5 });
+        close.ClosedRecordErrors.Add(new RecordErrors("Customer", "crm", "customers", "44", "in") { UpdatedAt = Now.AddSeconds(10) });
+        await _store.Sync.CommitAsync(close, CancellationToken.None);
+        Assert.Equal(["42/write/", "43/in/3"], await OpenAsync());
+
+        // Without a version or a time, every open error of that kind of the record.
+        close = new SyncCommit();
+        close.ClosedRecordErrors.Add(new RecordErrors("Customer", "crm", "customers", "42", "write"));
+        await _store.Sync.CommitAsync(close, CancellationToken.None);
+        Assert.Equal(["43/in/3"], await OpenAsync());
+    }
+
+    [Fact]
     public async Task Append_SameConnectionAndId_IsADuplicate_OtherConnectionIsNot()
     {
         var first = await _store.AppendEventAsync("oa", Draft("e1"), Now, null, CancellationToken.None);

@@ -83,6 +83,9 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
     /// <summary>The idempotency key of every write, in order.</summary>
     public List<string> IdempotencyKeys { get; } = [];
 
+    /// <summary>Other record types of the same connection, each held by a system of its own (this one holds every other type).</summary>
+    public Dictionary<string, FakeRecordSystem> RecordTypes { get; } = new(StringComparer.Ordinal);
+
 
     /// <summary>A person edits the record in the system itself.</summary>
     public SourceRecord Edit(string id, JsonObject fields)
@@ -130,6 +133,11 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
 
     public async ValueTask<RecordPage> ReadChangesAsync(string recordType, string? cursor, int limit, CancellationToken cancellationToken)
     {
+        if (RecordTypes.TryGetValue(recordType, out var other))
+        {
+            return await other.ReadChangesAsync(recordType, cursor, limit, cancellationToken);
+        }
+
         if (ReadFailure is { } failure)
         {
             throw failure;
@@ -153,6 +161,11 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
 
     public ValueTask<SourceRecord?> GetAsync(string recordType, string id, CancellationToken cancellationToken)
     {
+        if (RecordTypes.TryGetValue(recordType, out var other))
+        {
+            return other.GetAsync(recordType, id, cancellationToken);
+        }
+
         lock (_gate)
         {
             return ValueTask.FromResult(_records.TryGetValue(id, out var r) && !r.Deleted ? Snapshot(id) : null);
@@ -161,6 +174,11 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
 
     public ValueTask<SourceRecord> WriteAsync(string recordType, RecordWrite write, CancellationToken cancellationToken)
     {
+        if (RecordTypes.TryGetValue(recordType, out var other))
+        {
+            return other.WriteAsync(recordType, write, cancellationToken);
+        }
+
         lock (_gate)
         {
             IdempotencyKeys.Add(write.IdempotencyKey);
@@ -208,6 +226,11 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
 
     public ValueTask DeleteAsync(string recordType, string id, string? expectedVersion, CancellationToken cancellationToken)
     {
+        if (RecordTypes.TryGetValue(recordType, out var other))
+        {
+            return other.DeleteAsync(recordType, id, expectedVersion, cancellationToken);
+        }
+
         lock (_gate)
         {
             Writes++;

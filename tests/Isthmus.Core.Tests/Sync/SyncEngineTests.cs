@@ -308,6 +308,47 @@ public sealed class SyncEngineTests
         Assert.Equal("From ERP", (string?)h.Systems["erp"].Fields(erpId)!["cust_name"]);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_change_made_on_top_of_a_winner_in_the_same_second_beats_what_the_winner_beat_whatever_the_order(bool bFirst)
+    {
+        // c's value beats b's in a tie (c sorts after b); a's, made on top of c's in that second, must then beat b's as well
+        // (although a sorts before b), or the outcome would depend on which of a's and b's changes arrives first.
+        var clock = new SharedClock();
+        var systems = new[] { "a", "b", "c" }.Select(n => new FakeRecordSystem(n, clock)).ToList();
+        await using var h = await SyncHarness.StartAsync(SyncConvergenceProperties.Yaml(3), systems);
+        foreach (var system in systems)
+        {
+            var field = (string name) => SyncConvergenceProperties.RecordField(system.Connection, name);
+            system.Edit(system.Connection + "-1", new JsonObject { [field("key")] = "k0", [field("lww")] = "seed" });
+            await h.PollAsync("Item", system.Connection);
+        }
+
+        await h.FlushWritesAsync();
+        clock.Now = clock.Now.AddSeconds(1);
+        systems[2].Edit("c-1", new JsonObject { ["lww"] = "c1" });
+        await h.DeliverAsync("Item", "c");
+        await h.SendDueOnceAsync("a");
+        systems[0].Edit("a-1", new JsonObject { ["lww"] = "a2" });
+        systems[1].Edit("b-1", new JsonObject { ["latest"] = "b3" });
+        foreach (var name in bFirst ? new[] { "b", "a" } : ["a", "b"])
+        {
+            await h.DeliverAsync("Item", name);
+        }
+
+        await h.FlushWritesAsync();
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            await h.PollAsync("Item", name);
+        }
+
+        await h.FlushWritesAsync();
+        Assert.Equal("a2", (string?)systems[0].Fields("a-1")!["lww"]);
+        Assert.Equal("a2", (string?)systems[1].Fields("b-1")!["latest"]);
+        Assert.Equal("a2", (string?)systems[2].Fields("c-1")!["lww"]);
+    }
+
     [Fact]
     public async Task A_change_read_from_a_system_drops_the_writes_queued_to_it_before_it_changed()
     {
@@ -493,6 +534,53 @@ public sealed class SyncEngineTests
             Assert.NotEqual(erpId, again);
             Assert.Equal("ABC Ltd", (string?)h.Systems["erp"].Fields(again)!["cust_name"]);
         }
+    }
+
+    [Fact]
+    public async Task A_refused_record_whose_next_version_is_accepted_closes_its_errors_without_a_retry()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        var crm = h.Systems["crm"];
+        crm.Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        crm.Edit("43", new JsonObject { ["uscc"] = "913200", ["company_full_name"] = "DEF" });
+        await h.DeliverAsync("Customer", "crm");
+        var accepted = crm.Sent.Last(r => r.Id == "42");
+
+        // Refused twice (two versions), and another record refused too.
+        crm.Edit("42", new JsonObject { ["level"] = "Z" });
+        crm.Edit("42", new JsonObject { ["level"] = "Y" });
+        crm.Edit("43", new JsonObject { ["level"] = "Z" });
+        await h.DeliverAsync("Customer", "crm");
+        var open = await h.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None);
+        Assert.Equal(3, open.Count);
+
+        // A late notification of the version accepted before the refusals answers nothing.
+        await h.Engine.IngestAsync(h.Mapping("Customer", "crm"), [accepted], null, CancellationToken.None);
+        Assert.Equal(3, (await h.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None)).Count);
+
+        // The fixed version is taken in: both errors of 42 close by themselves; 43's stays open.
+        crm.Edit("42", new JsonObject { ["level"] = "A级" });
+        await h.DeliverAsync("Customer", "crm");
+        var left = Assert.Single(await h.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+        Assert.Equal("43", left.RecordId);
+        Assert.All(open.Where(e => e.RecordId == "42"), e => Assert.False(h.Store.ErrorAsync(e.Id, CancellationToken.None).Result!.Open));
+    }
+
+    [Fact]
+    public async Task A_record_refused_and_then_accepted_in_one_batch_leaves_no_error_and_accepted_then_refused_leaves_one()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        var crm = h.Systems["crm"];
+        var bad = crm.Edit("42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC", ["level"] = "Z" });
+        var good = crm.Edit("42", new JsonObject { ["level"] = "A级" });
+        await h.Engine.IngestAsync(h.Mapping("Customer", "crm"), [bad, good], null, CancellationToken.None);
+        Assert.Empty(await h.Store.ErrorsAsync(openOnly: false, 10, CancellationToken.None));
+
+        var fine = crm.Edit("42", new JsonObject { ["level"] = "B级" });
+        var worse = crm.Edit("42", new JsonObject { ["level"] = "Q" });
+        await h.Engine.IngestAsync(h.Mapping("Customer", "crm"), [fine, worse], null, CancellationToken.None);
+        var error = Assert.Single(await h.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+        Assert.Equal("42", error.RecordId);
     }
 
     [Fact]

@@ -17,6 +17,7 @@ internal sealed class SyncOracle(Func<string, string, string?> modelField, strin
     private readonly List<Edit> _edits = [];
     private readonly Dictionary<string, Edit> _byValue = new(StringComparer.Ordinal);
     private readonly Dictionary<(string System, string Key, string Field), HashSet<int>> _seen = [];
+    private readonly Dictionary<(string System, string Key, string Field), HashSet<int>> _written = [];
     private readonly Dictionary<(string System, string RecordId), string> _keys = [];
     private readonly Dictionary<string, string> _ownerLast = new(StringComparer.Ordinal);
     private int _applied;
@@ -65,11 +66,13 @@ internal sealed class SyncOracle(Func<string, string, string?> modelField, strin
     public string? OwnerLast(string key) => _ownerLast.GetValueOrDefault(key);
 
     /// <summary>
-    /// Whether <paramref name="value"/> may be the last-writer-wins outcome of a field: it is one of the latest edits and, dated as
-    /// late as its system could have reported it, it is newer (ties: the greater connection name) than every other latest edit
-    /// dated as early as possible. Systems date whole records, not fields, so a change read later than it was made (its
-    /// notification lost or late) carries the date of the record's later changes, up to the first time sync wrote the record
-    /// (a write that passed its version check means sync had read the record by then).
+    /// Whether <paramref name="value"/> may be the last-writer-wins outcome of a field: it is one of the latest edits and, ranked
+    /// as high as it can be, it ranks above every other latest edit ranked as low as it can be. An edit's rank is its time and
+    /// its system's name, lifted above the rank of the value it was made on top of (see <see cref="Lift"/>). Systems date whole
+    /// records, not fields, so a change read later than it was made (its notification lost or late) carries the date of the
+    /// record's later changes, up to the first time sync wrote the record (a write that passed its version check means sync had
+    /// read the record by then); and sync may not have read the edits a record made before this one, so the lowest rank lifts
+    /// only above the values sync itself wrote there.
     /// </summary>
     public string? WhyNotLastWriter(string key, string field, string value)
     {
@@ -79,27 +82,63 @@ internal sealed class SyncOracle(Func<string, string, string?> modelField, strin
             return $"'{value}' is not one of the latest edits ({Describe(latest)})";
         }
 
-        var newest = edit.Holders.Select(h => (h.Hi, h.System)).Max(TimeThenName);
+        var highest = High(edit);
         foreach (var other in latest.Where(e => e != edit))
         {
-            var oldest = other.Holders.Select(h => (h.Lo, h.System)).Min(TimeThenName);
-            if (TimeThenName.Compare(newest, oldest) <= 0)
+            var lowest = Low(other);
+            if (Rank.Compare(highest, lowest) <= 0)
             {
-                return $"'{other.Value}' ({Describe(other)}) is newer than '{value}' ({Describe(edit)})";
+                return $"'{other.Value}' ({Describe(other)}, ranked at least {Show(lowest)}) ranks above '{value}' ({Describe(edit)}, ranked at most {Show(highest)})";
             }
         }
 
         return null;
     }
 
+    /// <summary>
+    /// The rank of a change made at <paramref name="own"/> on top of a value ranked <paramref name="under"/>: its own time when that
+    /// is later; otherwise the time of the value under it, one step above it (the same rule as the engine's).
+    /// </summary>
+    public static (DateTimeOffset At, int Step, string System) Lift((DateTimeOffset At, string System) own, (DateTimeOffset At, int Step, string System)? under) =>
+        under is not { } u || own.At > u.At ? (own.At, 0, own.System) : (u.At, u.Step + 1, own.System);
+
+    private (DateTimeOffset, int, string) High(Edit edit)
+    {
+        (DateTimeOffset, int, string)? under = null;
+        foreach (var id in edit.History.Where(id => _edits[id].Holders.Count > 0))
+        {
+            under = Max(under, High(_edits[id]));
+        }
+
+        return edit.Holders.Select(h => Lift((h.Hi, h.System), under)).Max(Rank)!;
+    }
+
+    private (DateTimeOffset, int, string) Low(Edit edit)
+    {
+        (DateTimeOffset, int, string)? under = null;
+        foreach (var id in edit.Written.Where(id => _edits[id].Holders.Count > 0))
+        {
+            under = Max(under, Low(_edits[id]));
+        }
+
+        return edit.Holders.Select(h => Lift((h.Lo, h.System), under)).Min(Rank)!;
+    }
+
+    private static (DateTimeOffset, int, string) Max((DateTimeOffset, int, string)? x, (DateTimeOffset, int, string) y) =>
+        x is { } v && Rank.Compare(v, y) >= 0 ? v : y;
+
+    private static string Show((DateTimeOffset At, int Step, string System) rank) =>
+        $"{rank.At:HH:mm:ss}{(rank.Step > 0 ? $"+{rank.Step}" : "")} {rank.System}";
+
+    /// <summary>Time, then steps above a value of the same time, then the system's name (ordinal).</summary>
+    private static readonly Comparer<(DateTimeOffset At, int Step, string System)> Rank = Comparer<(DateTimeOffset At, int Step, string System)>.Create((x, y) =>
+        x.At != y.At ? x.At.CompareTo(y.At) : x.Step != y.Step ? x.Step.CompareTo(y.Step) : string.CompareOrdinal(x.System, y.System));
+
     public static string Describe(IEnumerable<Edit> edits) => string.Join(", ", edits.Select(e => $"'{e.Value}' {Describe(e)}"));
 
     private static string Describe(Edit edit) => edit.Holders.Count == 0
         ? "resolved"
         : string.Join(" and ", edit.Holders.Select(h => $"in {h.System} at {h.Lo:HH:mm:ss}{(h.Hi > h.Lo ? $"..{h.Hi:HH:mm:ss}" : "")}"));
-
-    private static readonly Comparer<(DateTimeOffset At, string System)> TimeThenName = Comparer<(DateTimeOffset At, string System)>.Create((x, y) =>
-        x.At != y.At ? x.At.CompareTo(y.At) : string.CompareOrdinal(x.System, y.System));
 
     private void Apply(RecordChange change)
     {
@@ -138,7 +177,7 @@ internal sealed class SyncOracle(Func<string, string, string?> modelField, strin
             {
                 if (!_byValue.TryGetValue(value, out var edit))
                 {
-                    edit = new Edit(_edits.Count, key, field!, value, [.. seen]);
+                    edit = new Edit(_edits.Count, key, field!, value, [.. seen]) { Written = [.. Written(change.System, key, field!)] };
                     _edits.Add(edit);
                     _byValue[value] = edit;
                 }
@@ -165,8 +204,19 @@ internal sealed class SyncOracle(Func<string, string, string?> modelField, strin
 
                 seen.UnionWith(edit.History);
                 seen.Add(edit.Id);
+                Written(change.System, key, field!).Add(edit.Id);
             }
         }
+    }
+
+    private HashSet<int> Written(string system, string key, string field)
+    {
+        if (!_written.TryGetValue((system, key, field), out var written))
+        {
+            _written[(system, key, field)] = written = [];
+        }
+
+        return written;
     }
 
     private HashSet<int> Seen(string system, string key, string field)
@@ -192,6 +242,9 @@ internal sealed class SyncOracle(Func<string, string, string?> modelField, strin
 
         /// <summary>The edits this one was made on top of.</summary>
         public HashSet<int> History { get; } = history;
+
+        /// <summary>The values sync had written to the record before this edit was made there: sync has surely read those.</summary>
+        public HashSet<int> Written { get; init; } = [];
 
         /// <summary>The records it was entered in, with the span of dates it can be reported with.</summary>
         public List<Holder> Holders { get; } = [];

@@ -1,0 +1,212 @@
+using System.Text.Json.Nodes;
+using Isthmus.Sync;
+
+namespace Isthmus.Core.Tests.Sync;
+
+/// <summary>
+/// A <c>ref</c> whose entity is mapped on the same connection holds the referenced record's id in each system and the
+/// referenced entity's id in the model: an order's customer in the CRM is the CRM's customer id, in the ERP the ERP's.
+/// </summary>
+public sealed class SyncRefTests
+{
+    private const string Yaml = """
+        connections:
+          crm: { kind: fake }
+          erp: { kind: fake }
+        entities:
+          Customer:
+            fields:
+              creditCode: { type: string, required: true }
+              name: string
+            match: [creditCode]
+            mappings:
+              crm: { records: customers, fields: { creditCode: uscc, name: company_full_name } }
+              erp: { records: customers, fields: { creditCode: tax_no, name: cust_name } }
+          Order:
+            fields:
+              number: { type: string, required: true }
+              customer: { type: ref, entity: Customer }
+              amount: decimal
+            match: [number]
+            mappings:
+              crm: { records: orders, fields: { number: no, customer: customer_id, amount: amount } }
+              erp: { records: orders, fields: { number: order_no, customer: cust_no, amount: total } }
+        """;
+
+    private sealed class Systems : IAsyncDisposable
+    {
+        private Systems(SyncHarness h, Dictionary<string, FakeRecordSystem> orders)
+        {
+            H = h;
+            Orders = orders;
+        }
+
+        public SyncHarness H { get; }
+
+        public Dictionary<string, FakeRecordSystem> Orders { get; }
+
+        public FakeRecordSystem Customers(string connection) => H.Systems[connection];
+
+        public static async Task<Systems> StartAsync()
+        {
+            var crm = new FakeRecordSystem("crm");
+            var erp = new FakeRecordSystem("erp");
+            var orders = new Dictionary<string, FakeRecordSystem> { ["crm"] = new("crm-order"), ["erp"] = new("erp-order") };
+            crm.RecordTypes["orders"] = orders["crm"];
+            erp.RecordTypes["orders"] = orders["erp"];
+            return new Systems(await SyncHarness.StartAsync(Yaml, [crm, erp]), orders);
+        }
+
+        /// <summary>Delivers the waiting order notifications of a connection.</summary>
+        public async Task<IngestSummary> DeliverOrdersAsync(string connection)
+        {
+            var pending = Orders[connection].Notifications.ToList();
+            Orders[connection].Notifications.Clear();
+            return await H.Engine.IngestAsync(H.Mapping("Order", connection), pending, null, CancellationToken.None);
+        }
+
+        public JsonObject OrderIn(string connection, string number) =>
+            Orders[connection].Ids.Select(id => Orders[connection].Fields(id)!).Single(f => (string?)(f["no"] ?? f["order_no"]) == number);
+
+        public string CustomerId(string connection, string creditCode) =>
+            Customers(connection).Ids.Single(id => (string?)(Customers(connection).Fields(id)!["uscc"] ?? Customers(connection).Fields(id)!["tax_no"]) == creditCode);
+
+        public async Task<string> EntityOfAsync(string entity, string connection, string recordType, string recordId) =>
+            Assert.Single(await H.Store.LinksByRecordAsync(entity, connection, recordType, [recordId], CancellationToken.None)).EntityId;
+
+        public ValueTask DisposeAsync() => H.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task An_order_read_before_its_customer_brings_the_customer_in_and_reaches_the_erp_with_the_erps_customer_id()
+    {
+        await using var s = await Systems.StartAsync();
+        s.Customers("crm").Edit("C42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        s.Customers("crm").Notifications.Clear(); // the customer's notification is lost: only the order's arrives
+        s.Orders["crm"].Edit("O1", new JsonObject { ["no"] = "SO-1", ["customer_id"] = "C42", ["amount"] = 100 });
+        Assert.Equal(1, (await s.DeliverOrdersAsync("crm")).Created);
+
+        // The model holds the customer entity's id, not the CRM's record id.
+        var customer = await s.EntityOfAsync("Customer", "crm", "customers", "C42");
+        var order = Assert.Single(await s.H.Store.EntitiesAsync("Order", [await s.EntityOfAsync("Order", "crm", "orders", "O1")], CancellationToken.None));
+        Assert.Equal(customer, (string?)order.Fields["customer"]);
+
+        // The ERP's customer is created first (refused once, so the order's write has to wait for it), then the order with its id.
+        s.Customers("erp").FailNextWrites = 1;
+        await s.H.SendDueOnceAsync("erp");
+        Assert.Empty(s.Orders["erp"].Ids);
+        await s.H.FlushWritesAsync();
+        var erpCustomer = s.CustomerId("erp", "913100");
+        Assert.Equal(erpCustomer, (string?)s.OrderIn("erp", "SO-1")["cust_no"]);
+
+        // Their echoes change nothing, and reconciliation finds no drift from the ids differing per system.
+        await s.DeliverOrdersAsync("erp");
+        await s.H.DeliverAsync("Customer", "erp");
+        Assert.Equal(0, await s.H.FlushWritesAsync());
+        foreach (var entity in new[] { "Order", "Customer" })
+        {
+            var report = await s.H.Engine.ReconcileAsync(entity, dryRun: true, CancellationToken.None);
+            Assert.Equal(0, report.Drift);
+        }
+    }
+
+    [Fact]
+    public async Task An_order_made_in_the_erp_reaches_the_crm_with_the_crms_customer_id()
+    {
+        await using var s = await Systems.StartAsync();
+        s.Customers("erp").Edit("E7", new JsonObject { ["tax_no"] = "913200", ["cust_name"] = "DEF" });
+        s.Customers("erp").Notifications.Clear();
+        s.Orders["erp"].Edit("P9", new JsonObject { ["order_no"] = "SO-2", ["cust_no"] = "E7", ["total"] = 5 });
+        await s.DeliverOrdersAsync("erp");
+        await s.H.FlushWritesAsync();
+
+        Assert.Equal(s.CustomerId("crm", "913200"), (string?)s.OrderIn("crm", "SO-2")["customer_id"]);
+        Assert.NotEqual("E7", s.CustomerId("crm", "913200"));
+    }
+
+    [Fact]
+    public async Task A_ref_to_a_record_that_does_not_exist_is_refused_with_field_value_and_entity_and_closes_once_corrected()
+    {
+        await using var s = await Systems.StartAsync();
+        s.Orders["crm"].Edit("O1", new JsonObject { ["no"] = "SO-1", ["customer_id"] = "NOPE", ["amount"] = 1 });
+        Assert.Equal(1, (await s.DeliverOrdersAsync("crm")).Rejected);
+        var error = Assert.Single(await s.H.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal("customer", problem.Field);
+        Assert.Equal("NOPE", problem.Value);
+        Assert.Equal("ref", problem.Rule);
+        Assert.Contains("Order.customer refers to Customer 'NOPE'", problem.Message);
+        Assert.Contains("crm has no customers record 'NOPE'", problem.Message);
+        Assert.Equal(0, await s.H.FlushWritesAsync()); // nothing written anywhere, no empty reference
+
+        // The reference corrected in the CRM: the order is taken in, and its error closes.
+        s.Customers("crm").Edit("C1", new JsonObject { ["uscc"] = "913300", ["company_full_name"] = "GHI" });
+        s.Orders["crm"].Edit("O1", new JsonObject { ["customer_id"] = "C1" });
+        await s.DeliverOrdersAsync("crm");
+        Assert.Empty(await s.H.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+        await s.H.FlushWritesAsync();
+        Assert.Equal(s.CustomerId("erp", "913300"), (string?)s.OrderIn("erp", "SO-1")["cust_no"]);
+    }
+
+    [Fact]
+    public async Task An_order_moved_to_a_customer_that_was_unlinked_waits_for_it_instead_of_writing_a_wrong_reference()
+    {
+        await using var s = await Systems.StartAsync();
+        s.Customers("crm").Edit("C42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        s.Customers("crm").Edit("C43", new JsonObject { ["uscc"] = "913101", ["company_full_name"] = "ABD" });
+        await s.H.DeliverAsync("Customer", "crm");
+        s.Orders["crm"].Edit("O1", new JsonObject { ["no"] = "SO-1", ["customer_id"] = "C42", ["amount"] = 100 });
+        await s.DeliverOrdersAsync("crm");
+        await s.H.FlushWritesAsync();
+        var first = s.CustomerId("erp", "913100");
+        var second = s.CustomerId("erp", "913101");
+        var customer = await s.EntityOfAsync("Customer", "crm", "customers", "C43");
+
+        // The second customer loses its ERP link; then the order moves to it.
+        Assert.Null(await s.H.Engine.UnlinkAsync("Customer", customer, "erp", null, CancellationToken.None));
+        s.Orders["crm"].Edit("O1", new JsonObject { ["customer_id"] = "C43", ["amount"] = 120 });
+        await s.DeliverOrdersAsync("crm");
+        await s.H.SendDueOnceAsync("erp");
+        Assert.Equal(first, (string?)s.OrderIn("erp", "SO-1")["cust_no"]); // not sent: its customer has no record in the ERP now
+        Assert.Equal(100, (int?)s.OrderIn("erp", "SO-1")["total"]);
+        Assert.Contains("has no customers record in erp yet", (await s.H.Store.DueWritesAsync("erp", DateTimeOffset.MaxValue, 10, CancellationToken.None)).Single().LastError);
+
+        // Linked again (by hand, to the record it had): the waiting write goes out with that id.
+        Assert.Null(await s.H.Engine.LinkAsync("Customer", customer, "erp", null, second, "tester", CancellationToken.None));
+        await s.H.FlushWritesAsync();
+        Assert.Equal(second, (string?)s.OrderIn("erp", "SO-1")["cust_no"]);
+        Assert.Equal(120, (int?)s.OrderIn("erp", "SO-1")["total"]);
+    }
+
+    [Fact]
+    public async Task A_load_of_orders_and_customers_together_links_each_once_and_writes_the_right_references()
+    {
+        await using var s = await Systems.StartAsync();
+        for (var i = 0; i < 30; i++)
+        {
+            s.Customers("crm").Edit($"C{i}", new JsonObject { ["uscc"] = $"91{i:D4}", ["company_full_name"] = $"Customer {i}" });
+            s.Orders["crm"].Edit($"O{i}", new JsonObject { ["no"] = $"SO-{i}", ["customer_id"] = $"C{(i * 7) % 30}", ["amount"] = i });
+        }
+
+        // The ERP already has some of the customers: they are matched, not created twice.
+        for (var i = 0; i < 10; i++)
+        {
+            s.Customers("erp").Edit($"E{i}", new JsonObject { ["tax_no"] = $"91{i:D4}", ["cust_name"] = $"Customer {i}" });
+        }
+
+        var jobs = s.H.Engine.StartLoad("Order", null).Concat(s.H.Engine.StartLoad("Customer", null)).ToList();
+        await Task.WhenAll(jobs.Select(j => j.Completion));
+        Assert.All(jobs, j => Assert.Null(j.Error));
+        await s.H.FlushWritesAsync();
+
+        Assert.Equal(30, s.Customers("erp").Ids.Count);
+        Assert.Equal(30, s.Orders["erp"].Ids.Count);
+        for (var i = 0; i < 30; i++)
+        {
+            var code = $"91{(i * 7) % 30:D4}";
+            Assert.Equal(s.CustomerId("erp", code), (string?)s.OrderIn("erp", $"SO-{i}")["cust_no"]);
+        }
+
+        Assert.Empty(await s.H.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+    }
+}
