@@ -22,6 +22,34 @@ public sealed partial class SqliteStore : ISyncStore
             ReadLink, cancellationToken, entity, connection, recordType, JsonSerializer.Serialize(recordIds));
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<(LinkState Link, EntityState? Entity)>> ComparisonAsync(string entity, string connection, string recordType,
+        IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken) =>
+        ReadAsync(
+            """
+            SELECT l.entity, l.id, l.connection, l.record_type, l.record_id, l.record_version, l.record_updated_at, l.outstanding, l.source, l.linked_at, l.synced_at,
+                   e.fields, e.deleted, e.version, e.updated_at
+            FROM sync_links l INDEXED BY sync_links_record LEFT JOIN sync_entities e ON e.entity = l.entity AND e.id = l.id
+            WHERE l.entity = $0 AND l.connection = $1 AND l.record_type = $2 AND l.record_id IN (SELECT value FROM json_each($3))
+            """,
+            r => (new LinkState(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3))
+            {
+                RecordId = r.IsDBNull(4) ? null : r.GetString(4),
+                RecordVersion = r.IsDBNull(5) ? null : r.GetString(5),
+                RecordUpdatedAt = r.IsDBNull(6) ? null : FromMs(r.GetInt64(6)),
+                Outstanding = r.GetInt32(7),
+                Source = r.GetString(8),
+                LinkedAt = FromMs(r.GetInt64(9)),
+                SyncedAt = FromMs(r.GetInt64(10)),
+            }, r.IsDBNull(11) ? null : new EntityState(r.GetString(0), r.GetString(1))
+            {
+                Fields = Values(r.GetString(11)),
+                Deleted = r.GetInt32(12) == 1,
+                Version = r.GetInt64(13),
+                UpdatedAt = FromMs(r.GetInt64(14)),
+            }),
+            cancellationToken, entity, connection, recordType, JsonSerializer.Serialize(recordIds));
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
         ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND id IN (SELECT value FROM json_each($1))",
             ReadLink, cancellationToken, entity, JsonSerializer.Serialize(entityIds));

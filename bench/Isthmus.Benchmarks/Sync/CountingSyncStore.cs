@@ -43,6 +43,10 @@ public sealed class CountingSyncStore(ISyncStore inner) : ISyncStore
     public Task<IReadOnlyList<LinkState>> LinksByRecordAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken) =>
         Timed(nameof(LinksByRecordAsync), () => inner.LinksByRecordAsync(entity, connection, recordType, recordIds, cancellationToken), r => r.Count);
 
+    public Task<IReadOnlyList<(LinkState Link, EntityState? Entity)>> ComparisonAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds,
+        CancellationToken cancellationToken) =>
+        Timed(nameof(ComparisonAsync), () => inner.ComparisonAsync(entity, connection, recordType, recordIds, cancellationToken), r => r.Count);
+
     public Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
         Timed(nameof(LinksOfAsync), () => inner.LinksOfAsync(entity, entityIds, cancellationToken), r => r.Count);
 

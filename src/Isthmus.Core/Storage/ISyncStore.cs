@@ -55,6 +55,15 @@ public interface ISyncStore
     /// <summary>Links of records of one connection, by record id.</summary>
     Task<IReadOnlyList<LinkState>> LinksByRecordAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// For comparing records with the model: the links of these records of one connection, each with its entity (null when
+    /// the entity row is missing) in one read. The links carry no <see cref="LinkState.Base"/> or <see cref="LinkState.Pending"/>
+    /// and the entities no <see cref="EntityState.Origins"/>: a comparison does not look at them, and not reading them halves
+    /// the work. Not for planning or committing.
+    /// </summary>
+    Task<IReadOnlyList<(LinkState Link, EntityState? Entity)>> ComparisonAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds,
+        CancellationToken cancellationToken);
+
     /// <summary>Every link of the given entities.</summary>
     Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken);
 
