@@ -182,19 +182,22 @@ public sealed partial class SyncEngine
     private async Task PlanAllWritesAsync(EntityDefinition definition, CancellationToken cancellationToken)
     {
         string? after = null;
-        while (true)
+        var done = false;
+        while (!done)
         {
-            var page = await _store.EntityPageAsync(definition.Name, after, PageSize, cancellationToken).ConfigureAwait(false);
-            if (page.Count == 0)
-            {
-                return;
-            }
-
-            after = page[^1].Id;
             await InLaneAsync(definition.Name, async () =>
             {
+                // The page is read in the lane, so its entities are current and need not be read a second time.
+                var page = await _store.EntityPageAsync(definition.Name, after, PageSize, cancellationToken).ConfigureAwait(false);
+                if (page.Count == 0)
+                {
+                    done = true;
+                    return;
+                }
+
+                after = page[^1].Id;
                 var set = new SyncWorkingSet(definition);
-                await set.LoadEntitiesAsync(_store, page.Select(e => e.Id).ToList(), cancellationToken).ConfigureAwait(false);
+                await set.AdoptEntitiesAsync(_store, page, cancellationToken).ConfigureAwait(false);
                 var planner = new SyncPlanner(definition, Expressions);
                 var now = _time.GetUtcNow();
                 foreach (var id in page.Select(e => e.Id))

@@ -97,6 +97,29 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
             _entities[entity.Id] = entity;
         }
 
+        await LoadLinksAndConflictsAsync(store, missing, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Takes entities just read from the store (in the lane) and loads all their links and open conflicts, so they are not read twice.</summary>
+    public async Task AdoptEntitiesAsync(ISyncStore store, IReadOnlyList<EntityState> entities, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>(entities.Count);
+        foreach (var entity in entities)
+        {
+            if (_entities.TryAdd(entity.Id, entity))
+            {
+                ids.Add(entity.Id);
+            }
+        }
+
+        if (ids.Count > 0)
+        {
+            await LoadLinksAndConflictsAsync(store, ids, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task LoadLinksAndConflictsAsync(ISyncStore store, List<string> missing, CancellationToken cancellationToken)
+    {
         foreach (var link in await store.LinksOfAsync(Definition.Name, missing, cancellationToken).ConfigureAwait(false))
         {
             Track(link);
