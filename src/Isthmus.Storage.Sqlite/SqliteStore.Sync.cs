@@ -55,6 +55,11 @@ public sealed partial class SqliteStore : ISyncStore
             ReadLink, cancellationToken, entity, JsonSerializer.Serialize(entityIds));
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<LinkState>> LinksToAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
+        ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND id IN (SELECT value FROM json_each($1)) AND connection = $2 AND record_type = $3",
+            ReadLink, cancellationToken, entity, JsonSerializer.Serialize(entityIds), connection, recordType);
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<LinkState>> CreatingLinksAsync(string entity, string connection, string recordType, CancellationToken cancellationToken) =>
         ReadAsync($"SELECT {LinkColumns} FROM sync_links INDEXED BY sync_links_creating WHERE entity = $0 AND connection = $1 AND record_type = $2 AND record_id IS NULL LIMIT 10000",
             ReadLink, cancellationToken, entity, connection, recordType);

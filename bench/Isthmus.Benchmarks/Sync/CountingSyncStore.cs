@@ -50,6 +50,9 @@ public sealed class CountingSyncStore(ISyncStore inner) : ISyncStore
     public Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
         Timed(nameof(LinksOfAsync), () => inner.LinksOfAsync(entity, entityIds, cancellationToken), r => r.Count);
 
+    public Task<IReadOnlyList<LinkState>> LinksToAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
+        Timed(nameof(LinksToAsync), () => inner.LinksToAsync(entity, connection, recordType, entityIds, cancellationToken), r => r.Count);
+
     public Task<IReadOnlyList<LinkState>> CreatingLinksAsync(string entity, string connection, string recordType, CancellationToken cancellationToken) =>
         Timed(nameof(CreatingLinksAsync), () => inner.CreatingLinksAsync(entity, connection, recordType, cancellationToken), r => r.Count);
 

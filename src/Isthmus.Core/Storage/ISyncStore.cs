@@ -67,6 +67,9 @@ public interface ISyncStore
     /// <summary>Every link of the given entities.</summary>
     Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken);
 
+    /// <summary>The links of the given entities to one connection's record type.</summary>
+    Task<IReadOnlyList<LinkState>> LinksToAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken);
+
     /// <summary>Links whose record is being created (no record id yet) on one connection.</summary>
     Task<IReadOnlyList<LinkState>> CreatingLinksAsync(string entity, string connection, string recordType, CancellationToken cancellationToken);
 

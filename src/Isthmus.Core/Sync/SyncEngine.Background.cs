@@ -422,7 +422,18 @@ public sealed partial class SyncEngine
         await InLaneAsync(entity, async () =>
         {
             var set = new SyncWorkingSet(definition);
-            await set.LoadEntitiesAsync(_store, writes.Select(w => w.EntityId).Distinct().ToList(), cancellationToken).ConfigureAwait(false);
+            var ids = writes.Select(w => w.EntityId).Distinct().ToList();
+            if (outcomes.Any(o => o.Error is RecordConflictException))
+            {
+                await set.LoadEntitiesAsync(_store, ids, cancellationToken).ConfigureAwait(false); // a conflict merges the record and plans again
+            }
+            else
+            {
+                // Acknowledging, retrying or giving up touches only the links written through: reading the entities and
+                // their other links for that was most of an acknowledgement's cost.
+                await set.LoadLinksAsync(_store, writes[0].Connection, writes[0].RecordType, ids, cancellationToken).ConfigureAwait(false);
+            }
+
             var planner = new SyncPlanner(definition, Expressions);
             for (var i = 0; i < writes.Count; i++)
             {

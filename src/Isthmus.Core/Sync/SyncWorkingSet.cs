@@ -100,6 +100,18 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
         await LoadLinksAndConflictsAsync(store, missing, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Loads only the links of these entities to one connection's record type: enough to record how writes to it ended
+    /// (acknowledged, retried or given up), not to plan writes, which need the entities and all their links.
+    /// </summary>
+    public async Task LoadLinksAsync(ISyncStore store, string connection, string recordType, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken)
+    {
+        foreach (var link in await store.LinksToAsync(Definition.Name, connection, recordType, entityIds, cancellationToken).ConfigureAwait(false))
+        {
+            Track(link);
+        }
+    }
+
     /// <summary>Takes entities just read from the store (in the lane) and loads all their links and open conflicts, so they are not read twice.</summary>
     public async Task AdoptEntitiesAsync(ISyncStore store, IReadOnlyList<EntityState> entities, CancellationToken cancellationToken)
     {
