@@ -12,7 +12,9 @@ namespace Isthmus.Sync;
 public sealed partial class SyncEngine
 {
     private const int PageSize = 1000;
-    private const int WriteBatch = 200;
+    // Each batch costs a read of the due writes and a commit of their acknowledgements, whatever its size; the connector
+    // still splits it into calls of its own batch size.
+    private const int WriteBatch = 1000;
     private readonly ConcurrentDictionary<string, (Task Loop, SemaphoreSlim Signal)> _writers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _nextRun = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
