@@ -221,15 +221,29 @@ public sealed partial class SyncEngine
     {
         var connector = RecordConnector(mapping.Connection);
         var total = IngestSummary.Zero;
+        var next = connector.ReadChangesAsync(mapping.RecordType, cursor, PageSize, cancellationToken).AsTask();
         while (true)
         {
-            var page = await connector.ReadChangesAsync(mapping.RecordType, cursor, PageSize, cancellationToken).ConfigureAwait(false);
+            var page = await next.ConfigureAwait(false);
             if (page.Records.Count == 0 && (page.Cursor is null || page.Cursor == cursor))
             {
                 return total;
             }
 
-            var summary = await IngestAsync(mapping, page.Records, keepCursor ? page.Cursor : null, planWrites, cancellationToken).ConfigureAwait(false);
+            // The next page is read while this one is merged, so the system's answer and the store's work overlap.
+            next = page.More ? connector.ReadChangesAsync(mapping.RecordType, page.Cursor, PageSize, cancellationToken).AsTask() : Task.FromResult(page);
+            IngestSummary summary;
+            try
+            {
+                summary = await IngestAsync(mapping, page.Records, keepCursor ? page.Cursor : null, planWrites, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The read ends here; the page read ahead is not wanted, and its failure must not go unobserved.
+                _ = next.ContinueWith(static r => r.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                throw;
+            }
+
             job?.Page(summary);
             total = total.Add(summary);
             cursor = page.Cursor;
