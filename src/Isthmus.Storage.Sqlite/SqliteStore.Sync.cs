@@ -334,13 +334,23 @@ public sealed partial class SqliteStore : ISyncStore
 
     private static string Origins(EntityState entity)
     {
-        var o = new JsonObject();
-        foreach (var (field, origin) in entity.Origins)
+        // Written straight to the buffer: a node tree per entity only to serialize it was a good part of a commit's work.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            o[field] = new JsonObject { ["s"] = origin.Source, ["at"] = Ms(origin.At) };
+            writer.WriteStartObject();
+            foreach (var (field, origin) in entity.Origins)
+            {
+                writer.WriteStartObject(field);
+                writer.WriteString("s", origin.Source);
+                writer.WriteNumber("at", Ms(origin.At));
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
         }
 
-        return o.ToJsonString();
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static EntityState ReadEntity(SqliteDataReader r)
