@@ -316,22 +316,37 @@ public sealed partial class SyncEngine
 
     private async Task WriteLoopAsync(string connection, SemaphoreSlim signal, CancellationToken cancellationToken)
     {
+        // A batch's outcomes are recorded while the next batch is sent, so the system's work and the store's overlap. The
+        // batch being recorded is still in the outbox and is left out of the next one; a later write of one of its records
+        // is not due before it is gone (only the oldest write of a record is), so each record still gets its writes in order.
+        var recording = Task.CompletedTask;
+        var recordingIds = new HashSet<long>();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                var due = await _store.DueWritesAsync(connection, _time.GetUtcNow(), WriteBatch, cancellationToken).ConfigureAwait(false);
+                var due = (await _store.DueWritesAsync(connection, _time.GetUtcNow(), WriteBatch + recordingIds.Count, cancellationToken).ConfigureAwait(false))
+                    .Where(w => !recordingIds.Contains(w.Id)).Take(WriteBatch).ToList();
                 if (due.Count == 0)
                 {
+                    if (recordingIds.Count > 0)
+                    {
+                        await FinishRecordingAsync().ConfigureAwait(false);
+                        continue;
+                    }
+
                     await signal.WaitAsync(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
-                await SendAsync(connection, due, cancellationToken).ConfigureAwait(false);
+                var sent = await TransmitAsync(connection, due, cancellationToken).ConfigureAwait(false);
+                await FinishRecordingAsync().ConfigureAwait(false);
+                recordingIds = [.. due.Select(w => w.Id)];
+                recording = RecordAsync(sent, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception ex)
             {
@@ -340,14 +355,48 @@ public sealed partial class SyncEngine
                 await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
             }
         }
+
+        // Stopping: let the recording under way end (its writes stay queued if it cannot), so it does not outlive the loop.
+        try
+        {
+            await recording.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException || cancellationToken.IsCancellationRequested)
+        {
+            // Stopped: whatever was not recorded is sent again at the next start, with the same idempotency keys.
+        }
+
+        async Task FinishRecordingAsync()
+        {
+            var previous = recording;
+            recording = Task.CompletedTask;
+            recordingIds.Clear();
+            await previous.ConfigureAwait(false);
+        }
     }
 
     /// <summary>Sends due writes now, for tests that drive the engine step by step without its background writers.</summary>
     internal Task SendForTestsAsync(string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken) => SendAsync(connection, due, cancellationToken);
 
-    private async Task SendAsync(string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken)
+    private async Task SendAsync(string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken) =>
+        await RecordAsync(await TransmitAsync(connection, due, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Records what became of writes sent, a group (entity, record type) at a time.</summary>
+    private async Task RecordAsync(List<(string Entity, List<SyncWrite> Writes, (SourceRecord? Stored, Exception? Error)[] Outcomes, IRecordConnector Connector)> sent,
+        CancellationToken cancellationToken)
+    {
+        foreach (var (entity, writes, outcomes, connector) in sent)
+        {
+            await RecordOutcomesAsync(entity, writes, outcomes, connector, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends due writes; returns each group's outcomes, to be recorded.</summary>
+    private async Task<List<(string Entity, List<SyncWrite> Writes, (SourceRecord? Stored, Exception? Error)[] Outcomes, IRecordConnector Connector)>> TransmitAsync(
+        string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken)
     {
         var connector = RecordConnector(connection);
+        var sent = new List<(string, List<SyncWrite>, (SourceRecord?, Exception?)[], IRecordConnector)>();
         foreach (var group in due.GroupBy(w => (w.Entity, w.RecordType)))
         {
             var writes = group.ToList();
@@ -393,8 +442,10 @@ public sealed partial class SyncEngine
                 }
             }
 
-            await RecordOutcomesAsync(group.Key.Entity, writes, outcomes, connector, cancellationToken).ConfigureAwait(false);
+            sent.Add((group.Key.Entity, writes, outcomes, connector));
         }
+
+        return sent;
     }
 
     /// <summary>
