@@ -87,18 +87,23 @@ public sealed partial class SqliteStore : ISyncStore
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        DueWritesAsync(connection, now, limit, [], cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, IReadOnlyCollection<long> except, CancellationToken cancellationToken) =>
         // Only the oldest write of each link is due: later ones wait, so a record receives its writes in order. The queue is
         // walked in id order and stops at the limit, so a batch costs about its own size even with 100,000 writes queued.
+        // Writes left out are skipped here rather than read and parsed only to be dropped.
         ReadAsync(
             $"""
             SELECT {WriteColumns}, l.record_id, l.record_version FROM sync_writes w INDEXED BY sync_writes_queue
             LEFT JOIN sync_links l ON l.entity = w.entity AND l.id = w.entity_id AND l.connection = w.connection AND l.record_type = w.record_type
-            WHERE w.connection = $0 AND w.next_at <= $1
+            WHERE w.connection = $0 AND w.next_at <= $1 AND w.id NOT IN (SELECT value FROM json_each($3))
               AND w.id = (SELECT MIN(o.id) FROM sync_writes o WHERE o.entity = w.entity AND o.entity_id = w.entity_id AND o.connection = w.connection AND o.record_type = w.record_type)
             ORDER BY w.id LIMIT $2
             """,
             r => ReadWrite(r) with { RecordId = r.IsDBNull(12) ? (r.IsDBNull(6) ? null : r.GetString(6)) : r.GetString(12) },
-            cancellationToken, connection, Ms(now), limit);
+            cancellationToken, connection, Ms(now), limit, JsonSerializer.Serialize(except));
 
     /// <inheritdoc/>
     public Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken)

@@ -71,6 +71,9 @@ public sealed class CountingSyncStore(ISyncStore inner) : ISyncStore
     public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         Timed(nameof(DueWritesAsync), () => inner.DueWritesAsync(connection, now, limit, cancellationToken), r => r.Count);
 
+    public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, IReadOnlyCollection<long> except, CancellationToken cancellationToken) =>
+        Timed(nameof(DueWritesAsync), () => inner.DueWritesAsync(connection, now, limit, except, cancellationToken), r => r.Count);
+
     public Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(commit);

@@ -88,6 +88,9 @@ public interface ISyncStore
     /// <summary>Writes due on a connection: the oldest unfinished one per linked record, due by <paramref name="now"/>.</summary>
     Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Writes due on a connection, as <see cref="DueWritesAsync(string, DateTimeOffset, int, CancellationToken)"/>, leaving out <paramref name="except"/> (writes sent and still being recorded).</summary>
+    Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, IReadOnlyCollection<long> except, CancellationToken cancellationToken);
+
     /// <summary>Commits one step.</summary>
     Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken);
 

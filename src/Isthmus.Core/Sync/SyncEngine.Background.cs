@@ -325,8 +325,7 @@ public sealed partial class SyncEngine
         {
             try
             {
-                var due = (await _store.DueWritesAsync(connection, _time.GetUtcNow(), WriteBatch + recordingIds.Count, cancellationToken).ConfigureAwait(false))
-                    .Where(w => !recordingIds.Contains(w.Id)).Take(WriteBatch).ToList();
+                var due = await _store.DueWritesAsync(connection, _time.GetUtcNow(), WriteBatch, recordingIds, cancellationToken).ConfigureAwait(false);
                 if (due.Count == 0)
                 {
                     if (recordingIds.Count > 0)
