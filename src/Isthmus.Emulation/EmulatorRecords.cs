@@ -15,11 +15,36 @@ public sealed record EmulatedUser(string Id, string Name, string? Email = null, 
 /// <param name="CardId">The caller's card id, for cards.</param>
 public sealed record SentMessage(string Id, string Via, string To, string Kind, string Text, JsonNode Content, string? CardId, DateTimeOffset At)
 {
-    /// <summary>Every later update of this message (card updates), oldest first, as received.</summary>
-    public List<JsonNode> Updates { get; } = [];
+    private readonly List<JsonNode> _updates = [];
+    private volatile string _currentText = Text;
+
+    /// <summary>Every later update of this message (card updates), oldest first, as received (a snapshot).</summary>
+    public IReadOnlyList<JsonNode> Updates
+    {
+        get
+        {
+            lock (_updates)
+            {
+                return [.. _updates];
+            }
+        }
+    }
 
     /// <summary>The text after the last update.</summary>
-    public string CurrentText { get; set; } = Text;
+    public string CurrentText => _currentText;
+
+    /// <summary>
+    /// Records an update and the text it shows (<c>null</c>: the text is unchanged). The text is set first, so whoever
+    /// sees the update also sees its text.
+    /// </summary>
+    public void Update(JsonNode content, string? text)
+    {
+        lock (_updates)
+        {
+            _currentText = text ?? _currentText;
+            _updates.Add(content);
+        }
+    }
 }
 
 /// <summary>A callback the emulator sent to Isthmus, and how Isthmus answered.</summary>

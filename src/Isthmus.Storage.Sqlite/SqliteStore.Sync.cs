@@ -22,9 +22,42 @@ public sealed partial class SqliteStore : ISyncStore
             ReadLink, cancellationToken, entity, connection, recordType, JsonSerializer.Serialize(recordIds));
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<(LinkState Link, EntityState? Entity)>> ComparisonAsync(string entity, string connection, string recordType,
+        IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken) =>
+        ReadAsync(
+            """
+            SELECT l.entity, l.id, l.connection, l.record_type, l.record_id, l.record_version, l.record_updated_at, l.outstanding, l.source, l.linked_at, l.synced_at,
+                   e.fields, e.deleted, e.version, e.updated_at
+            FROM sync_links l INDEXED BY sync_links_record LEFT JOIN sync_entities e ON e.entity = l.entity AND e.id = l.id
+            WHERE l.entity = $0 AND l.connection = $1 AND l.record_type = $2 AND l.record_id IN (SELECT value FROM json_each($3))
+            """,
+            r => (new LinkState(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3))
+            {
+                RecordId = r.IsDBNull(4) ? null : r.GetString(4),
+                RecordVersion = r.IsDBNull(5) ? null : r.GetString(5),
+                RecordUpdatedAt = r.IsDBNull(6) ? null : FromMs(r.GetInt64(6)),
+                Outstanding = r.GetInt32(7),
+                Source = r.GetString(8),
+                LinkedAt = FromMs(r.GetInt64(9)),
+                SyncedAt = FromMs(r.GetInt64(10)),
+            }, r.IsDBNull(11) ? null : new EntityState(r.GetString(0), r.GetString(1))
+            {
+                Fields = Values(r.GetString(11)),
+                Deleted = r.GetInt32(12) == 1,
+                Version = r.GetInt64(13),
+                UpdatedAt = FromMs(r.GetInt64(14)),
+            }),
+            cancellationToken, entity, connection, recordType, JsonSerializer.Serialize(recordIds));
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
         ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND id IN (SELECT value FROM json_each($1))",
             ReadLink, cancellationToken, entity, JsonSerializer.Serialize(entityIds));
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<LinkState>> LinksToAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
+        ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND id IN (SELECT value FROM json_each($1)) AND connection = $2 AND record_type = $3",
+            ReadLink, cancellationToken, entity, JsonSerializer.Serialize(entityIds), connection, recordType);
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<LinkState>> CreatingLinksAsync(string entity, string connection, string recordType, CancellationToken cancellationToken) =>
@@ -54,18 +87,23 @@ public sealed partial class SqliteStore : ISyncStore
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        DueWritesAsync(connection, now, limit, [], cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, IReadOnlyCollection<long> except, CancellationToken cancellationToken) =>
         // Only the oldest write of each link is due: later ones wait, so a record receives its writes in order. The queue is
         // walked in id order and stops at the limit, so a batch costs about its own size even with 100,000 writes queued.
+        // Writes left out are skipped here rather than read and parsed only to be dropped.
         ReadAsync(
             $"""
             SELECT {WriteColumns}, l.record_id, l.record_version, w.origins FROM sync_writes w INDEXED BY sync_writes_queue
             LEFT JOIN sync_links l ON l.entity = w.entity AND l.id = w.entity_id AND l.connection = w.connection AND l.record_type = w.record_type
-            WHERE w.connection = $0 AND w.next_at <= $1
+            WHERE w.connection = $0 AND w.next_at <= $1 AND w.id NOT IN (SELECT value FROM json_each($3))
               AND w.id = (SELECT MIN(o.id) FROM sync_writes o WHERE o.entity = w.entity AND o.entity_id = w.entity_id AND o.connection = w.connection AND o.record_type = w.record_type)
             ORDER BY w.id LIMIT $2
             """,
             r => ReadWrite(r) with { RecordId = r.IsDBNull(12) ? (r.IsDBNull(6) ? null : r.GetString(6)) : r.GetString(12) },
-            cancellationToken, connection, Ms(now), limit);
+            cancellationToken, connection, Ms(now), limit, JsonSerializer.Serialize(except));
 
     /// <inheritdoc/>
     public Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken)
@@ -121,7 +159,7 @@ public sealed partial class SqliteStore : ISyncStore
                 session.Execute(
                     "INSERT INTO sync_writes (entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, created_at, origins) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 0, $8, $8, $9)",
                     w.Entity, w.EntityId, w.Connection, w.RecordType, (int)w.Operation, w.RecordId, w.Values.ToJsonString(), w.Payload.ToJsonString(), Ms(w.NextAt),
-                    w.Origins is { Count: > 0 } o ? OriginsJson(o, null).ToJsonString() : null);
+                    w.Origins is { Count: > 0 } o ? Json(writer => WriteOrigins(writer, o, null)) : null);
             }
 
             foreach (var w in commit.RescheduledWrites)
@@ -285,31 +323,25 @@ public sealed partial class SqliteStore : ISyncStore
         return list;
     }
 
-    private static string Json(Dictionary<string, JsonNode?> values)
+    // Written straight from the nodes: copying every value into a new object only to serialize it doubled the work.
+    private static string Json(Dictionary<string, JsonNode?> values) => Json(writer =>
     {
-        // Written straight from the nodes: copying every value into a new object only to serialize it doubled the work.
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        writer.WriteStartObject();
+        foreach (var (k, v) in values)
         {
-            writer.WriteStartObject();
-            foreach (var (k, v) in values)
+            writer.WritePropertyName(k);
+            if (v is null)
             {
-                writer.WritePropertyName(k);
-                if (v is null)
-                {
-                    writer.WriteNullValue();
-                }
-                else
-                {
-                    v.WriteTo(writer);
-                }
+                writer.WriteNullValue();
             }
-
-            writer.WriteEndObject();
+            else
+            {
+                v.WriteTo(writer);
+            }
         }
 
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+        writer.WriteEndObject();
+    });
 
     private static Dictionary<string, JsonNode?> Values(string json)
     {
@@ -326,27 +358,56 @@ public sealed partial class SqliteStore : ISyncStore
         return values;
     }
 
-    private static string Origins(EntityState entity) => OriginsJson(entity.Origins, null).ToJsonString();
+    private static string Origins(EntityState entity) => Json(writer => WriteOrigins(writer, entity.Origins, null));
 
-    /// <summary>Field → origin as <c>{"s": source, "at": ms, "n": step}</c> (<c>n</c> only when not 0), for the fields in <paramref name="only"/> when given.</summary>
-    private static JsonObject OriginsJson(IEnumerable<KeyValuePair<string, FieldOrigin>> origins, Dictionary<string, JsonNode?>? only)
+    /// <summary>The ranks of a link's base and pending values, or null when it knows none.</summary>
+    private static string? LinkOrigins(LinkState link) =>
+        link.BaseOrigins.Count == 0 && link.PendingOrigins.Count == 0 ? null : Json(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("base");
+            WriteOrigins(writer, link.BaseOrigins, link.Base);
+            writer.WritePropertyName("pending");
+            WriteOrigins(writer, link.PendingOrigins, link.Pending);
+            writer.WriteEndObject();
+        });
+
+    /// <summary>
+    /// Field → origin as <c>{"s": source, "at": ms, "n": step}</c> (<c>n</c> only when not 0), for the fields in
+    /// <paramref name="only"/> when given. Written straight to the writer: a node tree per entity only to serialize it
+    /// was a good part of a commit's work.
+    /// </summary>
+    private static void WriteOrigins(Utf8JsonWriter writer, IEnumerable<KeyValuePair<string, FieldOrigin>> origins, Dictionary<string, JsonNode?>? only)
     {
-        var o = new JsonObject();
+        writer.WriteStartObject();
         foreach (var (field, origin) in origins)
         {
             if (only is null || only.ContainsKey(field))
             {
-                var rank = new JsonObject { ["s"] = origin.Source, ["at"] = Ms(origin.At) };
+                writer.WriteStartObject(field);
+                writer.WriteString("s", origin.Source);
+                writer.WriteNumber("at", Ms(origin.At));
                 if (origin.Step != 0)
                 {
-                    rank["n"] = origin.Step;
+                    writer.WriteNumber("n", origin.Step);
                 }
 
-                o[field] = rank;
+                writer.WriteEndObject();
             }
         }
 
-        return o;
+        writer.WriteEndObject();
+    }
+
+    private static string Json(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static void ReadOrigins(JsonObject json, IDictionary<string, FieldOrigin> into)
@@ -356,11 +417,6 @@ public sealed partial class SqliteStore : ISyncStore
             into[field] = new FieldOrigin((string)origin!["s"]!, FromMs((long)origin["at"]!)) { Step = origin["n"] is { } n ? (int)n : 0 };
         }
     }
-
-    /// <summary>The ranks of a link's base and pending values, or null when it knows none.</summary>
-    private static string? LinkOrigins(LinkState link) =>
-        link.BaseOrigins.Count == 0 && link.PendingOrigins.Count == 0 ? null
-            : new JsonObject { ["base"] = OriginsJson(link.BaseOrigins, link.Base), ["pending"] = OriginsJson(link.PendingOrigins, link.Pending) }.ToJsonString();
 
     private static EntityState ReadEntity(SqliteDataReader r)
     {

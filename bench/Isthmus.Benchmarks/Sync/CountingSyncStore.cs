@@ -43,8 +43,15 @@ public sealed class CountingSyncStore(ISyncStore inner) : ISyncStore
     public Task<IReadOnlyList<LinkState>> LinksByRecordAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken) =>
         Timed(nameof(LinksByRecordAsync), () => inner.LinksByRecordAsync(entity, connection, recordType, recordIds, cancellationToken), r => r.Count);
 
+    public Task<IReadOnlyList<(LinkState Link, EntityState? Entity)>> ComparisonAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds,
+        CancellationToken cancellationToken) =>
+        Timed(nameof(ComparisonAsync), () => inner.ComparisonAsync(entity, connection, recordType, recordIds, cancellationToken), r => r.Count);
+
     public Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
         Timed(nameof(LinksOfAsync), () => inner.LinksOfAsync(entity, entityIds, cancellationToken), r => r.Count);
+
+    public Task<IReadOnlyList<LinkState>> LinksToAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
+        Timed(nameof(LinksToAsync), () => inner.LinksToAsync(entity, connection, recordType, entityIds, cancellationToken), r => r.Count);
 
     public Task<IReadOnlyList<LinkState>> CreatingLinksAsync(string entity, string connection, string recordType, CancellationToken cancellationToken) =>
         Timed(nameof(CreatingLinksAsync), () => inner.CreatingLinksAsync(entity, connection, recordType, cancellationToken), r => r.Count);
@@ -63,6 +70,9 @@ public sealed class CountingSyncStore(ISyncStore inner) : ISyncStore
 
     public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
         Timed(nameof(DueWritesAsync), () => inner.DueWritesAsync(connection, now, limit, cancellationToken), r => r.Count);
+
+    public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, IReadOnlyCollection<long> except, CancellationToken cancellationToken) =>
+        Timed(nameof(DueWritesAsync), () => inner.DueWritesAsync(connection, now, limit, except, cancellationToken), r => r.Count);
 
     public Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken)
     {

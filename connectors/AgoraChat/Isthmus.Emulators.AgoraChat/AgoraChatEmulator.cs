@@ -86,7 +86,7 @@ public sealed class AgoraChatEmulator(EmulatorOptions options, string callbackSe
             throw new InvalidOperationException($"Message '{press.Message}' is a {card.Kind} message, not a card.");
         }
 
-        var shown = (card.Updates.LastOrDefault()?["new_ext"] ?? card.Content["ext"])?["card"];
+        var shown = ((card.Updates is [.., var last] ? last["new_ext"] : null) ?? card.Content["ext"])?["card"];
         var actions = shown?["buttons"]?.AsArray().Select(b => b?["action"]?.GetValue<string>()).ToList() ?? [];
         if (!actions.Contains(press.Action))
         {
@@ -320,10 +320,9 @@ public sealed class AgoraChatEmulator(EmulatorOptions options, string callbackSe
             return Error(404, "message_not_found", $"message {id} not found");
         }
 
-        message.Updates.Add(body.DeepClone());
-        message.CurrentText = newMessage["type"]!.GetValue<string>() == "txt"
+        message.Update(body.DeepClone(), newMessage["type"]!.GetValue<string>() == "txt"
             ? newMessage["msg"]?.GetValue<string>() ?? ""
-            : CardText(body["new_ext"]?["card"]);
+            : CardText(body["new_ext"]?["card"]));
         return Results.Json(new { path = "/messages/rewrite", action = "put", data = "success", timestamp = State.Time.GetUtcNow().ToUnixTimeMilliseconds() });
     }
 

@@ -348,11 +348,7 @@ public sealed partial class DingTalkEmulator : PlatformEmulator
         var map = body["cardData"]?["cardParamMap"] as JsonObject;
         foreach (var card in cards)
         {
-            card.Updates.Add(body.DeepClone());
-            if (map?["markdown"] is { } markdown)
-            {
-                card.CurrentText = (string?)markdown ?? card.CurrentText;
-            }
+            card.Update(body.DeepClone(), (string?)map?["markdown"]);
         }
 
         return Results.Json(new { success = true, result = true });

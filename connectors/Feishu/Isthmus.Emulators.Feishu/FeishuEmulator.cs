@@ -144,8 +144,7 @@ public sealed class FeishuEmulator(EmulatorOptions options) : PlatformEmulator(o
                 return Error(230001, "The card must have config.update_multi = true before and after the update.");
             }
 
-            message.Updates.Add(content);
-            message.CurrentText = Flatten(content);
+            message.Update(content, Flatten(content));
             return Ok(new { });
         });
         app.MapPost("/open-apis/contact/v3/users/batch_get_id", async (HttpRequest request) =>

@@ -199,8 +199,7 @@ public sealed class SlackEmulator(EmulatorOptions options) : PlatformEmulator(op
             return Error("cant_update_message");
         }
 
-        message.Updates.Add(args.DeepClone());
-        message.CurrentText = Flatten(args);
+        message.Update(args.DeepClone(), Flatten(args));
         return Results.Json(new { ok = true, channel, ts, text = Str(args, "text") });
     }
 
@@ -343,7 +342,7 @@ public sealed class SlackEmulator(EmulatorOptions options) : PlatformEmulator(op
         ArgumentNullException.ThrowIfNull(press);
         var url = RequireCallbackUrl();
         var message = State.Message(press.Message) ?? throw new KeyNotFoundException($"No sent message '{press.Message}'.");
-        var current = message.Updates.LastOrDefault() as JsonObject ?? (JsonObject)message.Content;
+        var current = (message.Updates is [.., var last] ? last as JsonObject : null) ?? (JsonObject)message.Content;
         ValidBlocks(current, out var blocks);
         var actions = blocks?.OfType<JsonObject>().FirstOrDefault(b => Str(b, "type") == "actions");
         var buttons = (actions?["elements"] as JsonArray ?? []).OfType<JsonObject>().Where(e => Str(e, "type") == "button").ToList();

@@ -166,11 +166,7 @@ public sealed partial class WeComEmulator
         }
 
         entry.Used = true;
-        lock (message.Updates)
-        {
-            message.Updates.Add(body.DeepClone());
-            message.CurrentText = text;
-        }
+        message.Update(body.DeepClone(), text);
 
         return Ok(new JsonObject { ["invaliduser"] = new JsonArray() });
     }

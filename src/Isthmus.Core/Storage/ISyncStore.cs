@@ -72,8 +72,20 @@ public interface ISyncStore
     /// <summary>Links of records of one connection, by record id.</summary>
     Task<IReadOnlyList<LinkState>> LinksByRecordAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// For comparing records with the model: the links of these records of one connection, each with its entity (null when
+    /// the entity row is missing) in one read. The links carry no <see cref="LinkState.Base"/> or <see cref="LinkState.Pending"/>
+    /// and the entities no <see cref="EntityState.Origins"/>: a comparison does not look at them, and not reading them halves
+    /// the work. Not for planning or committing.
+    /// </summary>
+    Task<IReadOnlyList<(LinkState Link, EntityState? Entity)>> ComparisonAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds,
+        CancellationToken cancellationToken);
+
     /// <summary>Every link of the given entities.</summary>
     Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken);
+
+    /// <summary>The links of the given entities to one connection's record type.</summary>
+    Task<IReadOnlyList<LinkState>> LinksToAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken);
 
     /// <summary>Links whose record is being created (no record id yet) on one connection.</summary>
     Task<IReadOnlyList<LinkState>> CreatingLinksAsync(string entity, string connection, string recordType, CancellationToken cancellationToken);
@@ -92,6 +104,9 @@ public interface ISyncStore
 
     /// <summary>Writes due on a connection: the oldest unfinished one per linked record, due by <paramref name="now"/>.</summary>
     Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Writes due on a connection, as <see cref="DueWritesAsync(string, DateTimeOffset, int, CancellationToken)"/>, leaving out <paramref name="except"/> (writes sent and still being recorded).</summary>
+    Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, IReadOnlyCollection<long> except, CancellationToken cancellationToken);
 
     /// <summary>Commits one step.</summary>
     Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken);

@@ -13,7 +13,9 @@ namespace Isthmus.Sync;
 public sealed partial class SyncEngine
 {
     private const int PageSize = 1000;
-    private const int WriteBatch = 200;
+    // Each batch costs a read of the due writes and a commit of their acknowledgements, whatever its size; the connector
+    // still splits it into calls of its own batch size.
+    private const int WriteBatch = 1000;
     private readonly ConcurrentDictionary<string, (Task Loop, SemaphoreSlim Signal)> _writers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _nextRun = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
@@ -183,19 +185,22 @@ public sealed partial class SyncEngine
     private async Task PlanAllWritesAsync(EntityDefinition definition, CancellationToken cancellationToken)
     {
         string? after = null;
-        while (true)
+        var done = false;
+        while (!done)
         {
-            var page = await _store.EntityPageAsync(definition.Name, after, PageSize, cancellationToken).ConfigureAwait(false);
-            if (page.Count == 0)
-            {
-                return;
-            }
-
-            after = page[^1].Id;
             await InLaneAsync(definition.Name, async () =>
             {
+                // The page is read in the lane, so its entities are current and need not be read a second time.
+                var page = await _store.EntityPageAsync(definition.Name, after, PageSize, cancellationToken).ConfigureAwait(false);
+                if (page.Count == 0)
+                {
+                    done = true;
+                    return;
+                }
+
+                after = page[^1].Id;
                 var set = new SyncWorkingSet(definition);
-                await set.LoadEntitiesAsync(_store, page.Select(e => e.Id).ToList(), cancellationToken).ConfigureAwait(false);
+                await set.AdoptEntitiesAsync(_store, page, cancellationToken).ConfigureAwait(false);
                 var planner = new SyncPlanner(definition, Expressions);
                 var now = _time.GetUtcNow();
                 foreach (var id in page.Select(e => e.Id))
@@ -217,15 +222,29 @@ public sealed partial class SyncEngine
     {
         var connector = RecordConnector(mapping.Connection);
         var total = IngestSummary.Zero;
+        var next = connector.ReadChangesAsync(mapping.RecordType, cursor, PageSize, cancellationToken).AsTask();
         while (true)
         {
-            var page = await connector.ReadChangesAsync(mapping.RecordType, cursor, PageSize, cancellationToken).ConfigureAwait(false);
+            var page = await next.ConfigureAwait(false);
             if (page.Records.Count == 0 && (page.Cursor is null || page.Cursor == cursor))
             {
                 return total;
             }
 
-            var summary = await IngestAsync(mapping, page.Records, keepCursor ? page.Cursor : null, planWrites, cancellationToken).ConfigureAwait(false);
+            // The next page is read while this one is merged, so the system's answer and the store's work overlap.
+            next = page.More ? connector.ReadChangesAsync(mapping.RecordType, page.Cursor, PageSize, cancellationToken).AsTask() : Task.FromResult(page);
+            IngestSummary summary;
+            try
+            {
+                summary = await IngestAsync(mapping, page.Records, keepCursor ? page.Cursor : null, planWrites, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The read ends here; the page read ahead is not wanted, and its failure must not go unobserved.
+                _ = next.ContinueWith(static r => r.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                throw;
+            }
+
             job?.Page(summary);
             total = total.Add(summary);
             cursor = page.Cursor;
@@ -298,22 +317,36 @@ public sealed partial class SyncEngine
 
     private async Task WriteLoopAsync(string connection, SemaphoreSlim signal, CancellationToken cancellationToken)
     {
+        // A batch's outcomes are recorded while the next batch is sent, so the system's work and the store's overlap. The
+        // batch being recorded is still in the outbox and is left out of the next one; a later write of one of its records
+        // is not due before it is gone (only the oldest write of a record is), so each record still gets its writes in order.
+        var recording = Task.CompletedTask;
+        var recordingIds = new HashSet<long>();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                var due = await _store.DueWritesAsync(connection, _time.GetUtcNow(), WriteBatch, cancellationToken).ConfigureAwait(false);
+                var due = await _store.DueWritesAsync(connection, _time.GetUtcNow(), WriteBatch, recordingIds, cancellationToken).ConfigureAwait(false);
                 if (due.Count == 0)
                 {
+                    if (recordingIds.Count > 0)
+                    {
+                        await FinishRecordingAsync().ConfigureAwait(false);
+                        continue;
+                    }
+
                     await signal.WaitAsync(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
-                await SendAsync(connection, due, cancellationToken).ConfigureAwait(false);
+                var sent = await TransmitAsync(connection, due, cancellationToken).ConfigureAwait(false);
+                await FinishRecordingAsync().ConfigureAwait(false);
+                recordingIds = [.. due.Select(w => w.Id)];
+                recording = RecordAsync(sent, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception ex)
             {
@@ -322,14 +355,48 @@ public sealed partial class SyncEngine
                 await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
             }
         }
+
+        // Stopping: let the recording under way end (its writes stay queued if it cannot), so it does not outlive the loop.
+        try
+        {
+            await recording.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException || cancellationToken.IsCancellationRequested)
+        {
+            // Stopped: whatever was not recorded is sent again at the next start, with the same idempotency keys.
+        }
+
+        async Task FinishRecordingAsync()
+        {
+            var previous = recording;
+            recording = Task.CompletedTask;
+            recordingIds.Clear();
+            await previous.ConfigureAwait(false);
+        }
     }
 
     /// <summary>Sends due writes now, for tests that drive the engine step by step without its background writers.</summary>
     internal Task SendForTestsAsync(string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken) => SendAsync(connection, due, cancellationToken);
 
-    private async Task SendAsync(string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken)
+    private async Task SendAsync(string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken) =>
+        await RecordAsync(await TransmitAsync(connection, due, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Records what became of writes sent, a group (entity, record type) at a time.</summary>
+    private async Task RecordAsync(List<(string Entity, List<SyncWrite> Writes, (SourceRecord? Stored, Exception? Error)[] Outcomes, IRecordConnector Connector)> sent,
+        CancellationToken cancellationToken)
+    {
+        foreach (var (entity, writes, outcomes, connector) in sent)
+        {
+            await RecordOutcomesAsync(entity, writes, outcomes, connector, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends due writes; returns each group's outcomes, to be recorded.</summary>
+    private async Task<List<(string Entity, List<SyncWrite> Writes, (SourceRecord? Stored, Exception? Error)[] Outcomes, IRecordConnector Connector)>> TransmitAsync(
+        string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken)
     {
         var connector = RecordConnector(connection);
+        var sent = new List<(string, List<SyncWrite>, (SourceRecord?, Exception?)[], IRecordConnector)>();
         foreach (var group in due.GroupBy(w => (w.Entity, w.RecordType)))
         {
             var writes = group.ToList();
@@ -379,8 +446,10 @@ public sealed partial class SyncEngine
                 }
             }
 
-            await RecordOutcomesAsync(group.Key.Entity, writes, outcomes, connector, cancellationToken).ConfigureAwait(false);
+            sent.Add((group.Key.Entity, writes, outcomes, connector));
         }
+
+        return sent;
     }
 
     /// <summary>
@@ -538,7 +607,18 @@ public sealed partial class SyncEngine
         await InLaneAsync(entity, async () =>
         {
             var set = new SyncWorkingSet(definition);
-            await set.LoadEntitiesAsync(_store, writes.Select(w => w.EntityId).Distinct().ToList(), cancellationToken).ConfigureAwait(false);
+            var ids = writes.Select(w => w.EntityId).Distinct().ToList();
+            if (outcomes.Any(o => o.Error is RecordConflictException))
+            {
+                await set.LoadEntitiesAsync(_store, ids, cancellationToken).ConfigureAwait(false); // a conflict merges the record and plans again
+            }
+            else
+            {
+                // Acknowledging, retrying or giving up touches only the links written through: reading the entities and
+                // their other links for that was most of an acknowledgement's cost.
+                await set.LoadLinksAsync(_store, writes[0].Connection, writes[0].RecordType, ids, cancellationToken).ConfigureAwait(false);
+            }
+
             var planner = new SyncPlanner(definition, Expressions);
             for (var i = 0; i < writes.Count; i++)
             {

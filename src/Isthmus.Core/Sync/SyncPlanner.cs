@@ -314,8 +314,9 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
     {
         set.Commit.RemovedWrites.Add(write.Id);
         var mapping = MappingOf(write);
-        var entity = set.Entity(write.EntityId);
-        var link = entity is null || mapping is null ? null : set.Link(entity.Id, mapping);
+
+        // The link alone: an entity row is never removed (only marked deleted), so a link always has its entity.
+        var link = mapping is null ? null : set.Link(write.EntityId, mapping);
         if (link is null)
         {
             return;

@@ -55,25 +55,26 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
 
     /// <summary>
     /// Loads the links of these records of <paramref name="mapping"/>, with their entities and open conflicts but not the
-    /// entities' other links: enough to compare the records with the model, not to plan writes.
+    /// entities' other links, nor the links' known values or the entities' origins: enough to compare the records with the
+    /// model, not to plan writes or commit.
     /// </summary>
     public async Task LoadForComparisonAsync(ISyncStore store, Mapping mapping, IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken)
     {
-        var links = await store.LinksByRecordAsync(Definition.Name, mapping.Connection, mapping.RecordType, recordIds, cancellationToken).ConfigureAwait(false);
-        foreach (var link in links)
+        // One read of each link with its entity's fields, without what a comparison never looks at (see ISyncStore.ComparisonAsync).
+        var rows = await store.ComparisonAsync(Definition.Name, mapping.Connection, mapping.RecordType, recordIds, cancellationToken).ConfigureAwait(false);
+        foreach (var (link, entity) in rows)
         {
             Track(link);
+            if (entity is not null)
+            {
+                _entities[entity.Id] = entity;
+            }
         }
 
-        var ids = links.Select(l => l.EntityId).Distinct().ToList();
+        var ids = rows.Select(r => r.Link.EntityId).Distinct().ToList();
         if (ids.Count == 0)
         {
             return;
-        }
-
-        foreach (var entity in await store.EntitiesAsync(Definition.Name, ids, cancellationToken).ConfigureAwait(false))
-        {
-            _entities[entity.Id] = entity;
         }
 
         foreach (var conflict in await store.OpenConflictsAsync(Definition.Name, ids, cancellationToken).ConfigureAwait(false))
@@ -96,6 +97,41 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
             _entities[entity.Id] = entity;
         }
 
+        await LoadLinksAndConflictsAsync(store, missing, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Loads only the links of these entities to one connection's record type: enough to record how writes to it ended
+    /// (acknowledged, retried or given up), not to plan writes, which need the entities and all their links.
+    /// </summary>
+    public async Task LoadLinksAsync(ISyncStore store, string connection, string recordType, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken)
+    {
+        foreach (var link in await store.LinksToAsync(Definition.Name, connection, recordType, entityIds, cancellationToken).ConfigureAwait(false))
+        {
+            Track(link);
+        }
+    }
+
+    /// <summary>Takes entities just read from the store (in the lane) and loads all their links and open conflicts, so they are not read twice.</summary>
+    public async Task AdoptEntitiesAsync(ISyncStore store, IReadOnlyList<EntityState> entities, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>(entities.Count);
+        foreach (var entity in entities)
+        {
+            if (_entities.TryAdd(entity.Id, entity))
+            {
+                ids.Add(entity.Id);
+            }
+        }
+
+        if (ids.Count > 0)
+        {
+            await LoadLinksAndConflictsAsync(store, ids, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task LoadLinksAndConflictsAsync(ISyncStore store, List<string> missing, CancellationToken cancellationToken)
+    {
         foreach (var link in await store.LinksOfAsync(Definition.Name, missing, cancellationToken).ConfigureAwait(false))
         {
             Track(link);
