@@ -179,6 +179,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             if (created)
             {
                 set.Unlink(link);
+                set.Discard(entity);
             }
 
             return IngestOutcome.Rejected;

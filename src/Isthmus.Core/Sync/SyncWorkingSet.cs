@@ -155,6 +155,13 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
 
     public void Touch(EntityState entity) => _dirtyEntities.Add(entity.Id);
 
+    /// <summary>Forgets an entity made in this working set whose record was refused: nothing of it is stored.</summary>
+    public void Discard(EntityState entity)
+    {
+        _entities.Remove(entity.Id);
+        _dirtyEntities.Remove(entity.Id);
+    }
+
     public LinkState? Link(string entityId, Mapping mapping) => _links.GetValueOrDefault((entityId, mapping.Connection, mapping.RecordType));
 
     public LinkState? LinkOfRecord(Mapping mapping, string recordId) => _byRecord.GetValueOrDefault((mapping.Connection, mapping.RecordType, recordId));

@@ -669,4 +669,19 @@ public sealed class SyncEngineTests
         Assert.Equal("ABC", (string?)h.Systems["erp"].Fields(erpId)!["cust_name"]);
         Assert.Equal(0, (await h.Engine.ReconcileAsync("Customer", dryRun: true, CancellationToken.None)).Drift);
     }
+
+    [Fact]
+    public async Task A_new_record_refused_by_validation_leaves_no_entity_behind()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        // No name: a required field, so no entity can be made of it.
+        h.Systems["crm"].Edit("7", new JsonObject { ["uscc"] = "9131X" });
+        await h.DeliverAsync("Customer", "crm");
+        await h.FlushWritesAsync();
+
+        Assert.Single(await h.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+        Assert.Empty(await h.Store.EntityPageAsync("Customer", null, 10, CancellationToken.None));
+        var report = await h.Engine.ReconcileAsync("Customer", dryRun: true, CancellationToken.None);
+        Assert.All(report.Connections, c => Assert.Equal(0, c.Missing)); // the refused record itself may count as extra
+    }
 }
