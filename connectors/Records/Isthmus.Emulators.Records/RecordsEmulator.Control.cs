@@ -135,14 +135,22 @@ public sealed partial class RecordsEmulator
             }
 
             var notify = body["notify"] is JsonValue n && n.GetValueKind() == System.Text.Json.JsonValueKind.True;
-            var results = new JsonArray();
-            foreach (var item in body["items"] as JsonArray ?? [])
+            var items = body["items"] as JsonArray ?? [];
+            // Checked before any is applied: a record's fields written next to "id" would otherwise make an empty record.
+            foreach (var item in items)
             {
-                if (item is not JsonObject o)
+                var stray = (item as JsonObject)?.Select(p => p.Key).FirstOrDefault(k => k is not ("id" or "fields" or "delete"));
+                if (item is not JsonObject || stray is not null)
                 {
-                    return Results.Json(new { error = "items must be objects: {\"id\"?, \"fields\"?, \"delete\"?}" }, statusCode: 400);
+                    var what = stray is null ? "" : $"'{stray}' is not an item key; put the record's fields under \"fields\". ";
+                    return Results.Json(new { error = what + "Items are {\"id\"?, \"fields\": {…}, \"delete\"?}." }, statusCode: 400);
                 }
+            }
 
+            var results = new JsonArray();
+            foreach (var item in items)
+            {
+                var o = (JsonObject)item!;
                 var id = o["id"]?.ToString();
                 if (o["delete"] is JsonValue d && d.GetValueKind() == System.Text.Json.JsonValueKind.True)
                 {

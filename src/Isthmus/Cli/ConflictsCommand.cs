@@ -65,7 +65,7 @@ internal static class ConflictsCommand
         foreach (var c in conflicts.EnumerateArray())
         {
             var row = JsonNode.Parse(c.GetRawText())!.AsObject();
-            row["values"] = string.Join("  |  ", c.GetProperty("candidates").EnumerateArray().Select(x => $"{x.GetProperty("source").GetString()}: {x.GetProperty("value").GetRawText()}"));
+            row["values"] = string.Join("  |  ", c.GetProperty("candidates").EnumerateArray().Select(x => $"{x.Text("source")}: {x.Json("value")}"));
             rows.Add(row);
         }
 

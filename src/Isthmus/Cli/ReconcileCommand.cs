@@ -48,11 +48,13 @@ internal static class ReconcileCommand
 
         foreach (var item in list.EnumerateArray().Take(items))
         {
-            Console.WriteLine($"{item.GetProperty("kind").GetString(),-9} {item.GetProperty("connection").GetString()}/{item.GetProperty("recordType").GetString()} "
-                + $"record {Text(item.GetProperty("recordId"))} entity {Text(item.GetProperty("entityId"))}");
-            foreach (var f in item.GetProperty("fields").EnumerateArray())
+            Console.WriteLine($"{item.Text("kind"),-9} {item.Text("connection")}/{item.Text("recordType")} record {item.Text("recordId")} entity {item.Text("entityId")}");
+            if (item.TryGetProperty("fields", out var fields) && fields.ValueKind == JsonValueKind.Array)
             {
-                Console.WriteLine($"    {f.GetProperty("field").GetString()}: system {f.GetProperty("record").GetRawText()}, model {f.GetProperty("model").GetRawText()}");
+                foreach (var f in fields.EnumerateArray())
+                {
+                    Console.WriteLine($"    {f.Text("field")}: system {f.Json("record")}, model {f.Json("model")}");
+                }
             }
         }
 
@@ -61,6 +63,4 @@ internal static class ReconcileCommand
             Console.WriteLine($"… {list.GetArrayLength() - items} more items (--items N)");
         }
     }
-
-    private static string Text(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : "-";
 }

@@ -75,7 +75,7 @@ internal static class SyncCommand
                     jobs.Add(job);
                 }
 
-                Console.WriteLine(string.Join("   ", jobs.Select(j => $"{j.GetProperty("connection").GetString()}: {j.GetProperty("status").GetString()}, {j.GetProperty("read").GetInt64()} records read")));
+                Console.WriteLine(string.Join("   ", jobs.Select(j => $"{j.Text("connection")}: {j.Text("status")}, {j.Text("read")} records read")));
                 if (jobs.All(j => j.GetProperty("status").GetString() != "running"))
                 {
                     PrintJobs(JsonSerializer.SerializeToElement(jobs));
@@ -103,11 +103,15 @@ internal static class SyncCommand
     {
         foreach (var e in errors.EnumerateArray())
         {
-            Console.WriteLine($"#{e.GetProperty("id").GetInt64()} {e.GetProperty("entity").GetString()} from {e.GetProperty("connection").GetString()}/{e.GetProperty("recordType").GetString()} "
-                + $"record {e.GetProperty("recordId")} ({e.GetProperty("kind").GetString()}, {e.GetProperty("createdAt").GetDateTimeOffset().ToLocalTime():yyyy-MM-dd HH:mm:ss})");
-            foreach (var p in e.GetProperty("problems").EnumerateArray())
+            Console.WriteLine($"#{e.Text("id")} {e.Text("entity")} from {e.Text("connection")}/{e.Text("recordType")} "
+                + $"record {e.Text("recordId")} ({e.Text("kind")}, {e.GetProperty("createdAt").GetDateTimeOffset().ToLocalTime():yyyy-MM-dd HH:mm:ss})");
+            if (e.TryGetProperty("problems", out var problems) && problems.ValueKind == JsonValueKind.Array)
             {
-                Console.WriteLine($"    {p.GetProperty("field").GetString()} = {p.GetProperty("value")}: {p.GetProperty("message").GetString()} ({p.GetProperty("rule").GetString()})");
+                foreach (var p in problems.EnumerateArray())
+                {
+                    var rule = p.Text("rule", "");
+                    Console.WriteLine($"    {p.Text("field")} = {p.Text("value", "null")}: {p.Text("message")}{(rule.Length > 0 ? $" ({rule})" : "")}");
+                }
             }
         }
 

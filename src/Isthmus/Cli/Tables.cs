@@ -8,6 +8,12 @@ internal static class Tables
 {
     public static void Print(JsonElement items, params (string Header, string Property)[] columns)
     {
+        // Piped output has no terminal width, and tables would wrap at 80 columns: honour COLUMNS when it is set.
+        if (Console.IsOutputRedirected && int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var width) && width > 0)
+        {
+            AnsiConsole.Profile.Width = width;
+        }
+
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var (header, _) in columns)
         {
@@ -29,6 +35,13 @@ internal static class Tables
 
     public static void PrintJson(JsonElement element) => Console.WriteLine(JsonSerializer.Serialize(element, Indented));
 
+    /// <summary>A summary of counts as "read 3, created 1": zeros left out, so it fits a narrow column.</summary>
+    private static string Counts(JsonElement counts)
+    {
+        var parts = counts.EnumerateObject().Where(p => p.Value.GetRawText() != "0").Select(p => $"{p.Name} {p.Value.GetRawText()}").ToList();
+        return parts.Count == 0 ? "-" : string.Join(", ", parts);
+    }
+
     private static string Cell(JsonElement item, string property)
     {
         if (!item.TryGetProperty(property, out var value))
@@ -40,6 +53,7 @@ internal static class Tables
         {
             JsonValueKind.String => value.GetString() ?? "",
             JsonValueKind.Null => "",
+            JsonValueKind.Object when value.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.Number) => Counts(value),
             _ => value.GetRawText(),
         };
         if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var time) && text.Contains('T', StringComparison.Ordinal))

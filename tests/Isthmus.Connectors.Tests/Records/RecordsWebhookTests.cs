@@ -125,6 +125,21 @@ public sealed class RecordsWebhookTests
     }
 
     [Fact]
+    public async Task ControlApi_RefusesFieldsWrittenBesideTheIdAndChangesNothing()
+    {
+        await using var system = await RecordSystem.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(system.Emulator.Url) };
+
+        var answer = await http.PostAsync("/_emulator/records/projects",
+            Json(new { items = new object[] { new { id = "p1", fields = new { name = "Bridge" } }, new { id = "p2", name = "Tunnel" } } }), RecordSystem.Ct);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, answer.StatusCode);
+        var error = JsonNode.Parse(await answer.Content.ReadAsStringAsync(RecordSystem.Ct))!["error"]!.GetValue<string>();
+        Assert.StartsWith("'name' is not an item key; put the record's fields under \"fields\"", error, StringComparison.Ordinal);
+        Assert.Empty(JsonNode.Parse(await http.GetStringAsync("/_emulator/records/projects", RecordSystem.Ct))!.AsArray());
+    }
+
+    [Fact]
     public async Task ControlApi_FrozenClock_GivesChangesOneTime_AndRefusesANonTime()
     {
         await using var system = await RecordSystem.StartAsync();

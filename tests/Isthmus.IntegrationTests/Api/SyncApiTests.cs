@@ -182,9 +182,13 @@ public sealed class SyncApiTests : IAsyncLifetime
     public async Task The_cli_loads_lists_links_and_reconciles_through_the_api()
     {
         Sql("crm", "INSERT INTO customers VALUES ('1', 'ACME Ltd', 'A级', NULL, '2024-01-01 00:00:00')");
+        Sql("crm", "INSERT INTO customers VALUES ('2', NULL, 'A级', NULL, '2024-01-01 00:00:00')"); // no name: refused
 
         var load = await CliAsync("sync", "load", "Customer");
-        Assert.Contains("crm: done, 1 records read", load);
+        Assert.Contains("crm: done, 2 records read", load);
+        Assert.Contains("Customer from crm/customers record 2", await CliAsync("sync", "errors"));
+        Assert.Contains("name = null: ", await CliAsync("sync", "errors"));
+        Assert.Contains("rejected 1", await CliAsync("sync", "jobs"));
         await QuietAsync();
         Assert.Contains("E1", await CliAsync("links", "list", "Customer", "--connection", "erp", "--record-id", "E1"));
 
