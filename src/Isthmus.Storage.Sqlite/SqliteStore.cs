@@ -102,6 +102,10 @@ public sealed partial class SqliteStore : IStore
         {
             await _writerConnection.DisposeAsync().ConfigureAwait(false);
         }
+
+        // Closed connections go back to the pool and keep the database files open: a closed store lets go of them.
+        using var pooled = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(pooled);
     }
 
     internal static long Ms(DateTimeOffset time) => time.ToUnixTimeMilliseconds();

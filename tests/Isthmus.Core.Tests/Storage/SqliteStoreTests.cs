@@ -182,6 +182,40 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_closed_store_lets_go_of_its_files()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "reads the open files in /proc/self/fd");
+        var prefix = $"isthmus-closed-{Guid.NewGuid():N}";
+        for (var i = 0; i < 5; i++)
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"{prefix}-{i}.db");
+            var store = new SqliteStore(path, "normal");
+            await store.InitializeAsync(CancellationToken.None);
+            await store.AppendEventAsync("oa", Draft("e"), Now, null, CancellationToken.None);
+            Assert.NotEmpty(await store.Admin.ListEventsAsync(new EventQuery(), CancellationToken.None));
+            await store.DisposeAsync();
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(path + suffix);
+            }
+        }
+
+        Assert.DoesNotContain(Directory.GetFiles("/proc/self/fd"), fd => Target(fd)?.Contains(prefix, StringComparison.Ordinal) == true);
+
+        static string? Target(string fd)
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget;
+            }
+            catch (IOException)
+            {
+                return null; // closed meanwhile by another test
+            }
+        }
+    }
+
+    [Fact]
     public async Task ReopeningTheFile_KeepsEverything()
     {
         await _store.AppendEventAsync("oa", Draft("kept"), Now, null, CancellationToken.None);
