@@ -47,9 +47,6 @@ public sealed partial class SqliteStore : IStore
         Pragma(connection, _fullSync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         Pragma(connection, "PRAGMA busy_timeout=30000");
         Pragma(connection, "PRAGMA foreign_keys=OFF");
-        // The writer's connection keeps its pages between transactions (up to 32 MB): SQLite's default 2 MB is smaller than
-        // the sync tables and their indexes, so each commit read the pages it changes back from the file.
-        Pragma(connection, "PRAGMA cache_size=-32768");
         Migrations.Apply(connection);
         _writerConnection = connection;
         _writer = new GroupCommitWriter(connection, Committed);
