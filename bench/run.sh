@@ -31,8 +31,9 @@ if [ "${1:-}" = sync ]; then
   label="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then label="$label+changes"; fi
   mkdir -p bench/results
-  # The sync engine runs inside the benchmark process: give it the runtime defaults isthmus runs with.
-  export DOTNET_gcConcurrent=0
+  # The sync engine runs inside the benchmark process: give it the runtime settings isthmus runs with
+  # (src/Isthmus/Isthmus.csproj: background GC, tiered PGO off).
+  export DOTNET_gcConcurrent=1 DOTNET_TieredPGO=0
   exec dotnet artifacts/bin/Isthmus.Benchmarks/release/Isthmus.Benchmarks.dll sync \
     --label "commit $label" --out bench/results/sync-latest.md ${args[@]+"${args[@]}"}
 fi
