@@ -243,7 +243,7 @@ public sealed class FeishuEmulator(EmulatorOptions options) : PlatformEmulator(o
         ArgumentNullException.ThrowIfNull(press);
         var message = State.Message(press.Message) ?? throw new KeyNotFoundException($"No sent message '{press.Message}'.");
         var user = State.Users.GetValueOrDefault(press.User) ?? throw new ArgumentException($"No user '{press.User}'; add one with POST /_emulator/users.");
-        var card = message.Updates.Count > 0 ? message.Updates[^1] : message.Content;
+        var card = message.Updates is [.., var last] ? last : message.Content;
         var value = FindButtonValues(card).FirstOrDefault(v => v["action"]?.GetValue<string>() == press.Action)
             ?? throw new ArgumentException($"The card '{press.Message}' has no button '{press.Action}' (now).");
         var action = new JsonObject { ["value"] = value.DeepClone(), ["tag"] = "button" };

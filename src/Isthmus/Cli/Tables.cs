@@ -44,18 +44,10 @@ internal static class Tables
 
     private static string Cell(JsonElement item, string property)
     {
-        if (!item.TryGetProperty(property, out var value))
-        {
-            return "";
-        }
-
-        var text = value.ValueKind switch
-        {
-            JsonValueKind.String => value.GetString() ?? "",
-            JsonValueKind.Null => "",
-            JsonValueKind.Object when value.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.Number) => Counts(value),
-            _ => value.GetRawText(),
-        };
+        var text = item.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Object
+            && value.EnumerateObject().All(p => p.Value.ValueKind == JsonValueKind.Number)
+            ? Counts(value)
+            : item.Text(property, missing: "");
         if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var time) && text.Contains('T', StringComparison.Ordinal))
         {
             return time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss");
