@@ -402,8 +402,9 @@ public sealed partial class SyncEngine
             var writes = group.ToList();
             var outcomes = new (SourceRecord? Stored, Exception? Error)[writes.Count];
 
-            // Refs are translated now, after the writes of earlier groups (say, the referenced record's create) were acknowledged;
-            // a write whose referenced record does not exist here yet waits, rather than carrying a wrong or empty reference.
+            // Refs are translated when the write is sent. A write whose referenced record has no id here yet (its create not yet
+            // acknowledged and recorded, perhaps sent in this very batch) waits and is tried again, rather than carrying a wrong
+            // or empty reference.
             var sending = await WithRefsAsync(connection, group.Key.Entity, group.Key.RecordType, writes, outcomes, cancellationToken).ConfigureAwait(false);
             var upserts = sending.Select((w, i) => (w, i)).Where(x => x.w.Operation == WriteOperation.Upsert && outcomes[x.i].Error is null).ToList();
             if (upserts.Count > 0)
@@ -476,9 +477,9 @@ public sealed partial class SyncEngine
                 continue;
             }
 
-            foreach (var link in await _store.LinksOfAsync(byEntity.Key.Item1, ids, cancellationToken).ConfigureAwait(false))
+            foreach (var link in await _store.LinksToAsync(byEntity.Key.Item1, connection, byEntity.Key.Item2, ids, cancellationToken).ConfigureAwait(false))
             {
-                if (link.Connection == connection && link.RecordType == byEntity.Key.Item2 && link.RecordId is { } recordId)
+                if (link.RecordId is { } recordId)
                 {
                     recordIds[(link.Entity, link.EntityId)] = recordId;
                 }
