@@ -64,12 +64,13 @@ public sealed class BenchmarkRunner
 
         string[] candidates =
         [
+            Path.Combine(options.RepositoryRoot, "artifacts", "publish", "Isthmus", "release", "isthmus.dll"),
             Path.Combine(options.RepositoryRoot, "artifacts", "bin", "isthmus", "release", "isthmus.dll"),
             Path.Combine(options.RepositoryRoot, "artifacts", "bin", "Isthmus", "release", "isthmus.dll"),
         ];
         return candidates.FirstOrDefault(File.Exists)
             ?? throw new BenchmarkException(
-                $"no isthmus build found ({string.Join(" or ", candidates)}); run 'dotnet build src/Isthmus/Isthmus.csproj -c Release' or pass --isthmus <dll>");
+                $"no isthmus build found ({string.Join(" or ", candidates)}); run 'dotnet publish src/Isthmus/Isthmus.csproj -c Release' or pass --isthmus <dll>");
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)

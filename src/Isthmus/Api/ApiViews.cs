@@ -45,3 +45,21 @@ public sealed record DeliveryDto(long Id, long RunId, long EventSeq, string Conn
 
 /// <summary>A page of items; pass <see cref="Next"/> as <c>before</c> for the next page.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, long? Next);
+
+/// <summary>A flow of the running configuration.</summary>
+public sealed record FlowDto(string Name, bool Enabled, string Trigger, string? Condition, int Steps, string Location);
+
+/// <summary>The configuration files in use and why the last reload, if any, was refused.</summary>
+public sealed record ConfigStatusDto(IReadOnlyList<string> Files, IReadOnlyList<string> LastReloadErrors);
+
+/// <summary>The store's backlog, and the work held in memory.</summary>
+public sealed record StatusDto(StoreCounts Counts, InMemoryDto InMemory);
+
+/// <summary>Events and deliveries held in memory, waiting for a worker.</summary>
+public sealed record InMemoryDto(int Events, int Deliveries);
+
+/// <summary>Sync counts by kind, each mapping's read cursor, and the jobs running.</summary>
+public sealed record SyncStatusDto(IReadOnlyDictionary<string, long> Counts, IReadOnlyList<SyncCursorDto> Cursors, IReadOnlyList<object> Jobs);
+
+/// <summary>Where reading a mapping's changes has got to.</summary>
+public sealed record SyncCursorDto(string Entity, string Connection, string RecordType, string? Cursor, DateTimeOffset UpdatedAt);

@@ -78,15 +78,9 @@ internal static class IsthmusApi
                 ? await Audited(s, http, "dead-letter.discard", $"delivery {id}", Results.Ok(new { id, status = "discarded" }))
                 : Conflict($"Delivery {id} is not a dead letter (or does not exist)."));
 
-        api.MapGet("/flows", (HostState s) => s.Engine.Active.Config.Flows.Select(f => new
-        {
-            name = f.Name,
-            enabled = s.Engine.Active.IsEnabled(f),
-            trigger = f.Trigger.Schedule is not null ? $"schedule {f.Trigger.Schedule}" : $"{f.Trigger.Connection ?? "*"} {f.Trigger.EventType}",
-            condition = f.Condition?.Source,
-            steps = f.Steps.Count,
-            location = f.Location.ToString(),
-        }));
+        api.MapGet("/flows", (HostState s) => s.Engine.Active.Config.Flows.Select(f => new FlowDto(f.Name, s.Engine.Active.IsEnabled(f),
+            f.Trigger.Schedule is not null ? $"schedule {f.Trigger.Schedule}" : $"{f.Trigger.Connection ?? "*"} {f.Trigger.EventType}",
+            f.Condition?.Source, f.Steps.Count, f.Location.ToString())));
         api.MapPost("/flows/{name}/enable", (HostState s, HttpContext http, string name, CancellationToken ct) => SwitchFlow(s, http, name, true, ct));
         api.MapPost("/flows/{name}/disable", (HostState s, HttpContext http, string name, CancellationToken ct) => SwitchFlow(s, http, name, false, ct));
 
@@ -104,17 +98,14 @@ internal static class IsthmusApi
 
             return Results.Ok(new { valid = errors.Count == 0, errors = errors.Select(e => new { location = e.Location.ToString(), message = e.Message }) });
         }).Accepts<string>("application/yaml");
-        api.MapGet("/config/status", (HostState s) => new
-        {
-            files = s.Engine.Active.Config.Files,
-            lastReloadErrors = s.LastReloadErrors.Select(e => e.ToString()),
-        });
+        api.MapGet("/config/status", (HostState s) =>
+            new ConfigStatusDto(s.Engine.Active.Config.Files, [.. s.LastReloadErrors.Select(e => e.ToString())]));
 
         api.MapGet("/status", async (HostState s, CancellationToken ct) =>
         {
             var counts = await s.Store.Admin.CountAsync(ct);
             var (events, deliveries) = s.Engine.InMemory;
-            return new { counts, inMemory = new { events, deliveries } };
+            return new StatusDto(counts, new InMemoryDto(events, deliveries));
         });
         api.MapGet("/audit", async (HostState s, int? limit, CancellationToken ct) => await s.Store.Admin.ListAuditAsync(limit ?? 100, ct));
 

@@ -117,12 +117,10 @@ internal static class SyncApi
             return await IsthmusApi.Audited(s, http, "sync-error.retry", $"sync error {id}", Results.Ok(new { id, status = "applied" }));
         });
 
-        api.MapGet("/sync/status", async (HostState s, CancellationToken ct) => new
-        {
-            counts = await s.Engine.Sync.Store.CountsAsync(ct),
-            cursors = (await s.Engine.Sync.Store.CursorsAsync(ct)).Select(c => new { entity = c.Entity, connection = c.Connection, recordType = c.RecordType, cursor = c.Cursor, updatedAt = c.UpdatedAt }),
-            jobs = s.Engine.Sync.Jobs.All.Where(j => j.Status == "running").Select(SyncViews.Job),
-        });
+        api.MapGet("/sync/status", async (HostState s, CancellationToken ct) => new SyncStatusDto(
+            await s.Engine.Sync.Store.CountsAsync(ct),
+            [.. (await s.Engine.Sync.Store.CursorsAsync(ct)).Select(c => new SyncCursorDto(c.Entity, c.Connection, c.RecordType, c.Cursor, c.UpdatedAt))],
+            [.. s.Engine.Sync.Jobs.All.Where(j => j.Status == "running").Select(SyncViews.Job)]));
         api.MapPost("/sync/{entity}/load", async Task<IResult> (HostState s, HttpContext http, string entity, string? connection, bool? full, CancellationToken ct) =>
         {
             if (Entity(s, entity) is { } bad)
