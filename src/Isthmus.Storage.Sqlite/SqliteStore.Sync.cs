@@ -106,6 +106,27 @@ public sealed partial class SqliteStore : ISyncStore
             cancellationToken, connection, Ms(now), limit, JsonSerializer.Serialize(except));
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<SyncWrite>> QueuedWritesAsync(string entity, IReadOnlyCollection<string> entityIds, string? connection, CancellationToken cancellationToken) =>
+        ReadAsync(
+            $"""
+            SELECT {WriteColumns}, NULL, NULL, w.origins FROM sync_writes w INDEXED BY sync_writes_link
+            WHERE w.entity = $0 AND w.entity_id IN (SELECT value FROM json_each($1)) AND ($2 IS NULL OR w.connection = $2)
+            ORDER BY w.id
+            """,
+            ReadWrite, cancellationToken, entity, JsonSerializer.Serialize(entityIds), connection);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<SyncError>> OpenWriteErrorsAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> entityIds,
+        CancellationToken cancellationToken) =>
+        ReadAsync(
+            $"""
+            SELECT {ErrorColumns} FROM sync_errors
+            WHERE open = 1 AND entity = $0 AND connection = $1 AND record_type = $2 AND kind IN ('out', 'write') AND entity_id IN (SELECT value FROM json_each($3))
+            ORDER BY id DESC
+            """,
+            ReadError, cancellationToken, entity, connection, recordType, JsonSerializer.Serialize(entityIds));
+
+    /// <inheritdoc/>
     public Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(commit);

@@ -74,6 +74,13 @@ public sealed class CountingSyncStore(ISyncStore inner) : ISyncStore
     public Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, IReadOnlyCollection<long> except, CancellationToken cancellationToken) =>
         Timed(nameof(DueWritesAsync), () => inner.DueWritesAsync(connection, now, limit, except, cancellationToken), r => r.Count);
 
+    public Task<IReadOnlyList<SyncWrite>> QueuedWritesAsync(string entity, IReadOnlyCollection<string> entityIds, string? connection, CancellationToken cancellationToken) =>
+        Timed(nameof(QueuedWritesAsync), () => inner.QueuedWritesAsync(entity, entityIds, connection, cancellationToken), r => r.Count);
+
+    public Task<IReadOnlyList<SyncError>> OpenWriteErrorsAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> entityIds,
+        CancellationToken cancellationToken) =>
+        Timed(nameof(OpenWriteErrorsAsync), () => inner.OpenWriteErrorsAsync(entity, connection, recordType, entityIds, cancellationToken), r => r.Count);
+
     public Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(commit);

@@ -32,11 +32,11 @@ internal sealed class ModelReader(ExpressionEngine expressions, IReadOnlyDiction
         return new DataModel(TranslatedRefs(list), tables);
     }
 
-    /// <summary>A <c>ref</c> field mapped on a connection where its entity is mapped too is translated through that entity's links.</summary>
+    /// <summary>A <c>ref</c> field (or a list of refs) mapped on a connection where its entity is mapped too is translated through that entity's links.</summary>
     private static List<EntityDefinition> TranslatedRefs(List<EntityDefinition> entities)
     {
         string? Target(FieldMapping field, Mapping mapping) =>
-            field.Field.Kind == FieldKind.Ref
+            field.Field.Refers
                 ? entities.FirstOrDefault(e => e.Name == field.Field.RefEntity)?.Mappings.FirstOrDefault(m => m.Connection == mapping.Connection)?.RecordType
                 : null;
 
@@ -104,15 +104,15 @@ internal sealed class ModelReader(ExpressionEngine expressions, IReadOnlyDiction
             section.Error("type", "an enum needs values: [a, b, c]");
         }
 
+        var item = type == FieldKind.List ? Kind(section, "of", required: false) ?? FieldKind.String : (FieldKind?)null;
         var refEntity = section.Text("entity");
-        if (type == FieldKind.Ref && (refEntity is null || !entityNames.Contains(refEntity)))
+        if ((type == FieldKind.Ref || item == FieldKind.Ref) && (refEntity is null || !entityNames.Contains(refEntity)))
         {
-            section.Error(refEntity is null ? "type" : "entity", refEntity is null
-                ? "a ref needs entity: <name of the entity it points at>"
+            section.Error(refEntity is null ? (type == FieldKind.Ref ? "type" : "of") : "entity", refEntity is null
+                ? $"a {(type == FieldKind.Ref ? "ref" : "list of refs")} needs entity: <name of the entity it points at>"
                 : $"there is no entity '{refEntity}'; declared: {string.Join(", ", entityNames)}");
         }
 
-        var item = type == FieldKind.List ? Kind(section, "of", required: false) ?? FieldKind.String : (FieldKind?)null;
         var required = section.Parse<bool>("required", false, bool.TryParse, "true or false") ?? false;
         var normalize = Normalize(section, errors);
         var label = Text(section, "label");

@@ -11,7 +11,7 @@ public sealed record Text(IReadOnlyDictionary<string, string> ByLanguage)
 
 /// <summary>One typed field of an entity.</summary>
 /// <param name="Values">The allowed values of an <see cref="FieldKind.Enum"/>.</param>
-/// <param name="RefEntity">The entity a <see cref="FieldKind.Ref"/> points at.</param>
+/// <param name="RefEntity">The entity a <see cref="FieldKind.Ref"/> (or a list of refs) points at.</param>
 /// <param name="Item">The type of a <see cref="FieldKind.List"/>'s items.</param>
 /// <param name="Normalize">Applied to text values when they are mapped in.</param>
 public sealed record FieldDefinition(
@@ -23,7 +23,11 @@ public sealed record FieldDefinition(
     FieldKind? Item,
     IReadOnlyList<Normalizer> Normalize,
     Text Label,
-    Text Description);
+    Text Description)
+{
+    /// <summary>A <c>ref</c>, or a <c>list</c> of refs: its values are ids of <see cref="RefEntity"/>.</summary>
+    public bool Refers => Kind == FieldKind.Ref || (Kind == FieldKind.List && Item == FieldKind.Ref);
+}
 
 /// <summary>A validation rule: an expression over the entity that must hold, and what to say when it does not.</summary>
 /// <param name="Field">The field the rule is about, when it is about one.</param>

@@ -108,6 +108,12 @@ public interface ISyncStore
     /// <summary>Writes due on a connection, as <see cref="DueWritesAsync(string, DateTimeOffset, int, CancellationToken)"/>, leaving out <paramref name="except"/> (writes sent and still being recorded).</summary>
     Task<IReadOnlyList<SyncWrite>> DueWritesAsync(string connection, DateTimeOffset now, int limit, IReadOnlyCollection<long> except, CancellationToken cancellationToken);
 
+    /// <summary>The writes queued for these entities (to one connection, when given), oldest first, whether due or not.</summary>
+    Task<IReadOnlyList<SyncWrite>> QueuedWritesAsync(string entity, IReadOnlyCollection<string> entityIds, string? connection, CancellationToken cancellationToken);
+
+    /// <summary>Open errors of writing these entities to one connection's record type (kinds <c>out</c> and <c>write</c>), newest first.</summary>
+    Task<IReadOnlyList<SyncError>> OpenWriteErrorsAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken);
+
     /// <summary>Commits one step.</summary>
     Task CommitAsync(SyncCommit commit, CancellationToken cancellationToken);
 

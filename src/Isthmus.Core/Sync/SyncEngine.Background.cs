@@ -317,32 +317,15 @@ public sealed partial class SyncEngine
 
     private async Task WriteLoopAsync(string connection, SemaphoreSlim signal, CancellationToken cancellationToken)
     {
-        // A batch's outcomes are recorded while the next batch is sent, so the system's work and the store's overlap. The
-        // batch being recorded is still in the outbox and is left out of the next one; a later write of one of its records
-        // is not due before it is gone (only the oldest write of a record is), so each record still gets its writes in order.
-        var recording = Task.CompletedTask;
-        var recordingIds = new HashSet<long>();
+        var writer = new WriterState();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                var due = await _store.DueWritesAsync(connection, _time.GetUtcNow(), WriteBatch, recordingIds, cancellationToken).ConfigureAwait(false);
-                if (due.Count == 0)
+                if (!await WriteOnceAsync(connection, writer, cancellationToken).ConfigureAwait(false))
                 {
-                    if (recordingIds.Count > 0)
-                    {
-                        await FinishRecordingAsync().ConfigureAwait(false);
-                        continue;
-                    }
-
                     await signal.WaitAsync(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
-                    continue;
                 }
-
-                var sent = await TransmitAsync(connection, due, cancellationToken).ConfigureAwait(false);
-                await FinishRecordingAsync().ConfigureAwait(false);
-                recordingIds = [.. due.Select(w => w.Id)];
-                recording = RecordAsync(sent, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -359,188 +342,176 @@ public sealed partial class SyncEngine
         // Stopping: let the recording under way end (its writes stay queued if it cannot), so it does not outlive the loop.
         try
         {
-            await recording.ConfigureAwait(false);
+            await writer.Recording.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException || cancellationToken.IsCancellationRequested)
         {
             // Stopped: whatever was not recorded is sent again at the next start, with the same idempotency keys.
         }
+    }
 
-        async Task FinishRecordingAsync()
+    /// <summary>
+    /// A writer between two passes. A batch's outcomes are recorded while the next batch is sent, so the system's work and
+    /// the store's overlap. The batch being recorded is still in the outbox and is left out of the next one; a later write of
+    /// one of its records is not due before it is gone (only the oldest write of a record is), so each record still gets its
+    /// writes in order. Its acknowledgements are known before they are recorded: a write of the next batch referring to a
+    /// record it created is translated with them, rather than waiting for the recording.
+    /// </summary>
+    private sealed class WriterState
+    {
+        public Task Recording { get; set; } = Task.CompletedTask;
+
+        public HashSet<long> RecordingIds { get; set; } = [];
+
+        public Dictionary<RefTarget, string> Acknowledged { get; set; } = [];
+
+        public async Task FinishRecordingAsync()
         {
-            var previous = recording;
-            recording = Task.CompletedTask;
-            recordingIds.Clear();
+            var previous = Recording;
+            Recording = Task.CompletedTask;
+            RecordingIds = [];
+            Acknowledged = [];
             await previous.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>One pass of a connection's writer: sends the writes due, or ends the recording under way. Returns false when there was nothing to do.</summary>
+    private async Task<bool> WriteOnceAsync(string connection, WriterState writer, CancellationToken cancellationToken)
+    {
+        var due = await _store.DueWritesAsync(connection, _time.GetUtcNow(), WriteBatch, writer.RecordingIds, cancellationToken).ConfigureAwait(false);
+        if (due.Count == 0)
+        {
+            if (writer.RecordingIds.Count == 0)
+            {
+                return false;
+            }
+
+            await writer.FinishRecordingAsync().ConfigureAwait(false);
+            return true;
+        }
+
+        var sent = await TransmitAsync(connection, due, writer.Acknowledged, cancellationToken).ConfigureAwait(false);
+        await writer.FinishRecordingAsync().ConfigureAwait(false);
+        writer.RecordingIds = [.. due.Select(w => w.Id)];
+        writer.Acknowledged = Acknowledged(sent);
+        writer.Recording = RecordAsync(sent, cancellationToken);
+        return true;
+    }
+
+    /// <summary>A writer's passes, for tests that drive them one at a time (as the background writer would, batch after batch).</summary>
+    internal Func<Task<bool>> WriterForTests(string connection)
+    {
+        var writer = new WriterState();
+        return () => WriteOnceAsync(connection, writer, CancellationToken.None);
     }
 
     /// <summary>Sends due writes now, for tests that drive the engine step by step without its background writers.</summary>
     internal Task SendForTestsAsync(string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken) => SendAsync(connection, due, cancellationToken);
 
     private async Task SendAsync(string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken) =>
-        await RecordAsync(await TransmitAsync(connection, due, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await RecordAsync(await TransmitAsync(connection, due, new Dictionary<RefTarget, string>(), cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Writes of one entity and record type sent together, with what became of each (to be recorded).</summary>
+    private sealed record SentGroup(string Entity, List<SyncWrite> Writes, (SourceRecord? Stored, Exception? Error)[] Outcomes, IRecordConnector Connector);
 
     /// <summary>Records what became of writes sent, a group (entity, record type) at a time.</summary>
-    private async Task RecordAsync(List<(string Entity, List<SyncWrite> Writes, (SourceRecord? Stored, Exception? Error)[] Outcomes, IRecordConnector Connector)> sent,
-        CancellationToken cancellationToken)
+    private async Task RecordAsync(List<SentGroup> sent, CancellationToken cancellationToken)
     {
-        foreach (var (entity, writes, outcomes, connector) in sent)
+        foreach (var group in sent)
         {
-            await RecordOutcomesAsync(entity, writes, outcomes, connector, cancellationToken).ConfigureAwait(false);
+            await RecordOutcomesAsync(group.Entity, group.Writes, group.Outcomes, group.Connector, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Sends due writes; returns each group's outcomes, to be recorded.</summary>
-    private async Task<List<(string Entity, List<SyncWrite> Writes, (SourceRecord? Stored, Exception? Error)[] Outcomes, IRecordConnector Connector)>> TransmitAsync(
-        string connection, IReadOnlyList<SyncWrite> due, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends due writes; returns each group's outcomes, to be recorded. Writes referring to a record another write of the
+    /// batch creates are sent after it, in a wave of their own, and translated with its acknowledged id.
+    /// </summary>
+    /// <param name="acknowledged">Record ids acknowledged in the previous batch and not recorded yet.</param>
+    private async Task<List<SentGroup>> TransmitAsync(string connection, IReadOnlyList<SyncWrite> due, IReadOnlyDictionary<RefTarget, string> acknowledged,
+        CancellationToken cancellationToken)
     {
         var connector = RecordConnector(connection);
-        var sent = new List<(string, List<SyncWrite>, (SourceRecord?, Exception?)[], IRecordConnector)>();
-        foreach (var group in due.GroupBy(w => (w.Entity, w.RecordType)))
+        var refs = new RefLookup(this, connection, acknowledged);
+        var sent = new List<SentGroup>();
+        var remaining = due.ToList();
+        while (remaining.Count > 0)
         {
-            var writes = group.ToList();
-            var outcomes = new (SourceRecord? Stored, Exception? Error)[writes.Count];
-
-            // Refs are translated when the write is sent. A write whose referenced record has no id here yet (its create not yet
-            // acknowledged and recorded, perhaps sent in this very batch) waits and is tried again, rather than carrying a wrong
-            // or empty reference.
-            var sending = await WithRefsAsync(connection, group.Key.Entity, group.Key.RecordType, writes, outcomes, cancellationToken).ConfigureAwait(false);
-            var upserts = sending.Select((w, i) => (w, i)).Where(x => x.w.Operation == WriteOperation.Upsert && outcomes[x.i].Error is null).ToList();
-            if (upserts.Count > 0)
+            var wave = await NextWaveAsync(remaining, refs, cancellationToken).ConfigureAwait(false);
+            foreach (var group in wave.GroupBy(w => (w.Entity, w.RecordType)))
             {
-                try
+                var (writes, outcomes) = await SendGroupAsync(connector, connection, group.Key.Entity, group.Key.RecordType, group.ToList(), refs, cancellationToken).ConfigureAwait(false);
+                var done = new SentGroup(group.Key.Entity, writes, outcomes, connector);
+                sent.Add(done);
+                foreach (var (target, recordId) in Acknowledged([done]))
                 {
-                    // Write ids are unique only within this store; the entity id (random) keeps the key apart from the keys of
-                    // another Isthmus, or of this one before its database was replaced, that the system may still remember.
-                    var results = await connector.WriteBatchAsync(group.Key.RecordType,
-                        upserts.Select(x => new RecordWrite(x.w.RecordId, x.w.Payload, MappingIfMatch(x.w) ? x.w.ExpectedVersion : null, $"isthmus-sync-{x.w.EntityId}-{x.w.Id}")).ToList(),
-                        cancellationToken).ConfigureAwait(false);
-                    for (var j = 0; j < upserts.Count; j++)
-                    {
-                        outcomes[upserts[j].i] = (results[j].Record, results[j].Error);
-                    }
+                    refs.Learn(target, recordId);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+
+                for (var i = 0; i < writes.Count; i++)
                 {
-                    foreach (var (_, i) in upserts)
+                    if (outcomes[i].Error is { } error and not RefWaitException)
                     {
-                        outcomes[i] = (null, ex);
+                        refs.Failed(new RefTarget(writes[i].Entity, writes[i].RecordType, writes[i].EntityId), error.Message);
                     }
                 }
             }
 
-            for (var i = 0; i < writes.Count; i++)
-            {
-                if (writes[i].Operation != WriteOperation.Delete)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    await connector.DeleteAsync(group.Key.RecordType, writes[i].RecordId!, null, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    outcomes[i] = (null, ex);
-                }
-            }
-
-            sent.Add((group.Key.Entity, writes, outcomes, connector));
+            var gone = wave.Select(w => w.Id).ToHashSet();
+            remaining.RemoveAll(w => gone.Contains(w.Id));
         }
 
         return sent;
     }
 
-    /// <summary>
-    /// The writes with their translated refs mapped into the payload: the referenced entity's record id in this system. A write
-    /// whose referenced entity has no record here yet gets a transient failure as its outcome, so it is tried again (and
-    /// later writes of its record wait behind it).
-    /// </summary>
-    private async Task<List<SyncWrite>> WithRefsAsync(string connection, string entity, string recordType, List<SyncWrite> writes,
-        (SourceRecord? Stored, Exception? Error)[] outcomes, CancellationToken cancellationToken)
+    /// <summary>Sends one group's writes (refs translated, or the write waiting); returns the writes as sent with their outcomes.</summary>
+    private async Task<(List<SyncWrite> Writes, (SourceRecord? Stored, Exception? Error)[] Outcomes)> SendGroupAsync(IRecordConnector connector, string connection,
+        string entity, string recordType, List<SyncWrite> writes, RefLookup refs, CancellationToken cancellationToken)
     {
-        var mapping = Model.Entity(entity)?.Mappings.FirstOrDefault(m => m.Connection == connection && m.RecordType == recordType);
-        var refs = mapping?.Fields.Where(f => f.RefRecordType is not null && f.Direction != SyncDirection.In).ToList();
-        if (refs is not { Count: > 0 })
+        var outcomes = new (SourceRecord? Stored, Exception? Error)[writes.Count];
+        var sending = await TranslateRefsOutAsync(connection, entity, recordType, writes, outcomes, refs, cancellationToken).ConfigureAwait(false);
+        var upserts = sending.Select((w, i) => (w, i)).Where(x => x.w.Operation == WriteOperation.Upsert && outcomes[x.i].Error is null).ToList();
+        if (upserts.Count > 0)
         {
-            return writes;
+            try
+            {
+                // Write ids are unique only within this store; the entity id (random) keeps the key apart from the keys of
+                // another Isthmus, or of this one before its database was replaced, that the system may still remember.
+                var results = await connector.WriteBatchAsync(recordType,
+                    upserts.Select(x => new RecordWrite(x.w.RecordId, x.w.Payload, MappingIfMatch(x.w) ? x.w.ExpectedVersion : null, $"isthmus-sync-{x.w.EntityId}-{x.w.Id}")).ToList(),
+                    cancellationToken).ConfigureAwait(false);
+                for (var j = 0; j < upserts.Count; j++)
+                {
+                    outcomes[upserts[j].i] = (results[j].Record, results[j].Error);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                foreach (var (_, i) in upserts)
+                {
+                    outcomes[i] = (null, ex);
+                }
+            }
         }
 
-        var recordIds = new Dictionary<(string Entity, string Id), string>();
-        foreach (var byEntity in refs.GroupBy(f => (f.Field.RefEntity!, f.RefRecordType!)))
+        for (var i = 0; i < sending.Count; i++)
         {
-            var ids = writes.SelectMany(w => byEntity.Select(f => RecordMapper.Show(w.Values[f.Field.Name]))).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-            if (ids.Count == 0)
+            if (sending[i].Operation != WriteOperation.Delete)
             {
                 continue;
             }
 
-            foreach (var link in await _store.LinksToAsync(byEntity.Key.Item1, connection, byEntity.Key.Item2, ids, cancellationToken).ConfigureAwait(false))
+            try
             {
-                if (link.RecordId is { } recordId)
-                {
-                    recordIds[(link.Entity, link.EntityId)] = recordId;
-                }
+                await connector.DeleteAsync(recordType, sending[i].RecordId!, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                outcomes[i] = (null, ex);
             }
         }
 
-        var now = _time.GetUtcNow();
-        var sending = new List<SyncWrite>(writes.Count);
-        for (var i = 0; i < writes.Count; i++)
-        {
-            var write = writes[i];
-            var translated = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-            string? waiting = null;
-            foreach (var field in refs)
-            {
-                if (write.Operation != WriteOperation.Upsert || !write.Values.TryGetPropertyValue(field.Field.Name, out var value))
-                {
-                    continue;
-                }
-
-                if (RecordMapper.Show(value) is not { } id)
-                {
-                    translated[field.Field.Name] = null;
-                }
-                else if (recordIds.TryGetValue((field.Field.RefEntity!, id), out var recordId))
-                {
-                    translated[field.Field.Name] = JsonValue.Create(recordId);
-                }
-                else
-                {
-                    waiting = $"{entity}.{field.Field.Name} refers to {field.Field.RefEntity} {id}, which has no {field.RefRecordType} record in {connection} yet; the write waits for it";
-                }
-            }
-
-            if (waiting is not null)
-            {
-                outcomes[i] = (null, new ConnectorException(waiting, FailureKind.Transient));
-                sending.Add(write);
-                continue;
-            }
-
-            if (translated.Count == 0)
-            {
-                sending.Add(write);
-                continue;
-            }
-
-            var (fields, problems) = RecordMapper.Out(mapping!, translated, write.Values, Expressions, now);
-            if (problems.Count > 0)
-            {
-                outcomes[i] = (null, new ConnectorException($"the write could not be mapped: {string.Join("; ", problems)}", FailureKind.Rejected));
-                sending.Add(write);
-                continue;
-            }
-
-            var payload = (JsonObject)write.Payload.DeepClone();
-            Merge(payload, fields);
-            sending.Add(write with { Payload = payload });
-        }
-
-        return sending;
+        return (sending, outcomes);
     }
 
     private static void Merge(JsonObject into, JsonObject from)
@@ -601,7 +572,7 @@ public sealed partial class SyncEngine
         {
             var mapping = definition.Mappings.First(m => m.Connection == write.Connection && m.RecordType == write.RecordType);
             var mapped = RecordMapper.In(mapping, current[write.Id]!.Fields, Expressions, now);
-            await TranslateRefsAsync(mapping, [mapped], fetch: true, planWrites: true, 0, cancellationToken).ConfigureAwait(false);
+            await TranslateRefsAsync(mapping, [current[write.Id]!], [mapped], fetch: true, planWrites: true, 0, chain: null, cancellationToken).ConfigureAwait(false);
             currentMapped[write.Id] = mapped;
         }
 
@@ -609,9 +580,10 @@ public sealed partial class SyncEngine
         {
             var set = new SyncWorkingSet(definition);
             var ids = writes.Select(w => w.EntityId).Distinct().ToList();
-            if (outcomes.Any(o => o.Error is RecordConflictException))
+            if (outcomes.Any(o => o.Error is RecordConflictException) || writes.Any(w => w.LeftOut is not null))
             {
-                await set.LoadEntitiesAsync(_store, ids, cancellationToken).ConfigureAwait(false); // a conflict merges the record and plans again
+                // A conflict merges the record and plans again; a write sent without some refs plans the write that carries them.
+                await set.LoadEntitiesAsync(_store, ids, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -628,6 +600,8 @@ public sealed partial class SyncEngine
                 var outcome = error switch
                 {
                     null => "ok",
+                    RefWaitException => "waiting",
+                    RefUnresolvedException => "unresolved",
                     RecordConflictException => "conflict",
                     ConnectorException { Kind: FailureKind.Rejected or FailureKind.Unauthorized } => "rejected",
                     _ when write.Attempts + 1 >= settings.MaxAttempts => "exhausted",
@@ -638,6 +612,18 @@ public sealed partial class SyncEngine
                 {
                     case "ok":
                         planner.Acknowledge(set, write, stored, now);
+                        if (write.LeftOut is not null && set.Entity(write.EntityId) is { } referring)
+                        {
+                            planner.PlanWrites(set, referring, now);
+                        }
+
+                        break;
+                    case "waiting":
+                        // Not an attempt: nothing was sent, and nothing is wrong with the write.
+                        set.Commit.RescheduledWrites.Add(write with { NextAt = ((RefWaitException)error!).Until, LastError = error.Message });
+                        break;
+                    case "unresolved":
+                        planner.Abandon(set, write, staleVersion: false, ((RefUnresolvedException)error!).Problems, now);
                         break;
                     case "conflict":
                         planner.Abandon(set, write, staleVersion: true, null, now);
@@ -664,7 +650,8 @@ public sealed partial class SyncEngine
                         set.Commit.RescheduledWrites.Add(write with { Attempts = write.Attempts + 1, NextAt = now + delay, LastError = error!.Message });
                         break;
                     default:
-                        planner.Abandon(set, write, staleVersion: false, $"{write.Connection} refused the write ({outcome} after {write.Attempts + 1} attempt(s)): {error!.Message}", now);
+                        planner.Abandon(set, write, staleVersion: false,
+                            [new MappingProblem("*", null, "write", $"{write.Connection} refused the write ({outcome} after {write.Attempts + 1} attempt(s)): {error!.Message}")], now);
                         break;
                 }
             }

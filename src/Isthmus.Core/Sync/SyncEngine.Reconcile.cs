@@ -104,7 +104,7 @@ public sealed partial class SyncEngine
         {
             var now = _time.GetUtcNow();
             var mapped = records.Select(r => RecordMapper.In(readAs, r.Fields, Expressions, now)).ToList();
-            await TranslateRefsAsync(readAs, mapped, fetch: false, planWrites: false, MaxRefDepth, cancellationToken).ConfigureAwait(false);
+            await TranslateRefsAsync(readAs, records, mapped, fetch: false, planWrites: false, MaxRefDepth, chain: null, cancellationToken).ConfigureAwait(false);
             await InLaneAsync(definition.Name, async () =>
             {
                 // Comparing needs each record's link and entity only; loading every other link of every entity (as

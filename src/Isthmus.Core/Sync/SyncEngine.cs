@@ -68,17 +68,21 @@ public sealed partial class SyncEngine : IAsyncDisposable
     public Task<IngestSummary> IngestAsync(Mapping mapping, IReadOnlyList<SourceRecord> records, string? cursor, CancellationToken cancellationToken) =>
         IngestAsync(mapping, records, cursor, planWrites: true, cancellationToken);
 
+    /// <param name="depth">How many referring records up the stack wait for these to be taken in.</param>
+    /// <param name="chain">The records being taken in up the stack; <c>null</c> at the top, where a chain of its own starts.</param>
     internal async Task<IngestSummary> IngestAsync(Mapping mapping, IReadOnlyList<SourceRecord> records, string? cursor, bool planWrites, CancellationToken cancellationToken,
-        int depth = 0)
+        int depth = 0, RefChain? chain = null)
     {
         var definition = Model.Entity(mapping.Entity) ?? throw new InvalidOperationException($"entity '{mapping.Entity}' is no longer configured");
         var now = _time.GetUtcNow();
         var expressions = Expressions;
+        var own = chain is null && depth == 0 ? new RefChain(defers: true) : null;
+        chain ??= own;
 
         // Mapping needs no state, so it happens before the lane is taken; so does reading in the records that refs point at
         // (in their own entity's lane).
         var mapped = records.Select(r => r.Deleted ? (new Dictionary<string, JsonNode?>(), new List<MappingProblem>()) : RecordMapper.In(mapping, r.Fields, expressions, now)).ToList();
-        await TranslateRefsAsync(mapping, mapped, depth < MaxRefDepth, planWrites, depth, cancellationToken).ConfigureAwait(false);
+        await TranslateRefsAsync(mapping, records, mapped, depth < MaxRefDepth, planWrites, depth, chain, cancellationToken).ConfigureAwait(false);
         var counts = new int[7];
         await InLaneAsync(mapping.Entity, async () =>
         {
@@ -103,6 +107,11 @@ public sealed partial class SyncEngine : IAsyncDisposable
 
         var summary = new IngestSummary(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5] + counts[6]);
         Count(mapping, summary);
+        if (own is not null)
+        {
+            await TakeInDeferredAsync(own, planWrites, cancellationToken).ConfigureAwait(false);
+        }
+
         return summary;
     }
 
@@ -212,7 +221,8 @@ public sealed partial class SyncEngine : IAsyncDisposable
         string? failure = null;
         var now = _time.GetUtcNow();
         var mapped = RecordMapper.In(mapping, record.Fields, Expressions, now);
-        await TranslateRefsAsync(mapping, [mapped], fetch: true, planWrites: true, 0, cancellationToken).ConfigureAwait(false);
+        var chain = new RefChain(defers: true);
+        await TranslateRefsAsync(mapping, [record], [mapped], fetch: true, planWrites: true, 0, chain, cancellationToken).ConfigureAwait(false);
         await InLaneAsync(entity, async () =>
         {
             var set = new SyncWorkingSet(definition!);
@@ -246,6 +256,11 @@ public sealed partial class SyncEngine : IAsyncDisposable
             await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
             Wake(commit);
         }, cancellationToken).ConfigureAwait(false);
+        if (failure is null)
+        {
+            await TakeInDeferredAsync(chain, planWrites: true, cancellationToken).ConfigureAwait(false);
+        }
+
         return failure;
     }
 
@@ -359,92 +374,6 @@ public sealed partial class SyncEngine : IAsyncDisposable
             0 => (definition, null, $"{entity} is not mapped to connection '{connection}'{(recordType is null ? "" : $" record type '{recordType}'")}; it is mapped to {string.Join(", ", definition.Mappings.Select(m => m.Connection + "/" + m.RecordType))}"),
             _ => (definition, null, $"{entity} is mapped to several record types on '{connection}'; say which: {string.Join(", ", mappings.Select(m => m.RecordType))}"),
         };
-    }
-
-    /// <summary>How deep reading in the records that refs point at may go (a ref of a ref of a ref), so a cycle of new records ends.</summary>
-    private const int MaxRefDepth = 3;
-
-    /// <summary>
-    /// Turns the values of translated <c>ref</c> fields (the referenced record's id in this system) into the referenced entity's
-    /// id, through its links. A referenced record not linked yet is read from the system and taken in first (when
-    /// <paramref name="fetch"/>); one that is still not linked after that makes the record's problem, naming field, value and entity.
-    /// </summary>
-    private async Task TranslateRefsAsync(Mapping mapping, IReadOnlyList<(Dictionary<string, JsonNode?> Values, List<MappingProblem> Problems)> mapped,
-        bool fetch, bool planWrites, int depth, CancellationToken cancellationToken)
-    {
-        foreach (var field in mapping.Fields)
-        {
-            if (field.RefRecordType is not { } recordType || field.Direction == SyncDirection.Out)
-            {
-                continue;
-            }
-
-            var name = field.Field.Name;
-            var wanted = mapped.Where(m => m.Problems.Count == 0).Select(m => RecordMapper.Show(m.Values.GetValueOrDefault(name)))
-                .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-            if (wanted.Count == 0)
-            {
-                continue;
-            }
-
-            var target = Model.Entity(field.Field.RefEntity!)!.Mappings.First(m => m.Connection == mapping.Connection && m.RecordType == recordType);
-            async Task<Dictionary<string, string>> LinkedAsync(IReadOnlyCollection<string> ids) =>
-                (await _store.LinksByRecordAsync(target.Entity, target.Connection, target.RecordType, ids, cancellationToken).ConfigureAwait(false))
-                .ToDictionary(l => l.RecordId!, l => l.EntityId, StringComparer.Ordinal);
-
-            var linked = await LinkedAsync(wanted).ConfigureAwait(false);
-            var missing = wanted.Where(id => !linked.ContainsKey(id)).ToList();
-            var why = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (missing.Count > 0 && fetch)
-            {
-                var connector = RecordConnector(target.Connection);
-                var found = new List<SourceRecord>();
-                foreach (var id in missing)
-                {
-                    try
-                    {
-                        if (await connector.GetAsync(target.RecordType, id, cancellationToken).ConfigureAwait(false) is { Deleted: false } record)
-                        {
-                            found.Add(record);
-                            why[id] = $"the {target.Entity} record '{id}' of {target.Connection} was refused; see its sync error";
-                        }
-                    }
-                    catch (ConnectorException e) when (e.Kind == FailureKind.Rejected)
-                    {
-                        why[id] = $"the {target.Entity} record '{id}' is not linked yet, and {target.Connection} cannot look {target.RecordType} up by id ({e.Message})";
-                    }
-                }
-
-                if (found.Count > 0)
-                {
-                    await IngestAsync(target, found, null, planWrites, cancellationToken, depth + 1).ConfigureAwait(false);
-                    foreach (var (id, entityId) in await LinkedAsync(missing).ConfigureAwait(false))
-                    {
-                        linked[id] = entityId;
-                    }
-                }
-            }
-
-            foreach (var (values, problems) in mapped)
-            {
-                if (problems.Count > 0 || RecordMapper.Show(values.GetValueOrDefault(name)) is not { } id)
-                {
-                    continue;
-                }
-
-                if (linked.TryGetValue(id, out var entityId))
-                {
-                    values[name] = JsonValue.Create(entityId);
-                }
-                else
-                {
-                    problems.Add(new MappingProblem(name, id, "ref", $"{mapping.Entity}.{name} refers to {target.Entity} '{id}', but " +
-                        (why.GetValueOrDefault(id) ?? (fetch
-                            ? $"{target.Connection} has no {target.RecordType} record '{id}'; correct the reference or create the record there"
-                            : $"no {target.Entity} is linked to {target.Connection} record '{id}' yet"))));
-                }
-            }
-        }
     }
 
     internal IRecordConnector RecordConnector(string connection) =>

@@ -335,6 +335,16 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             SetRank(link.BaseOrigins, name, write.Origins?.GetValueOrDefault(name));
         }
 
+        // Not written: no longer pending there, so planning again writes it (unless a later write already carries another value).
+        foreach (var (name, value) in write.LeftOut ?? [])
+        {
+            if (link.Pending.TryGetValue(name, out var pending) && FieldValues.Same(pending, value))
+            {
+                link.Pending.Remove(name);
+                link.PendingOrigins.Remove(name);
+            }
+        }
+
         if (stored is not null)
         {
             link.RecordId = stored.Id;
@@ -348,7 +358,8 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
     /// <summary>A write will never succeed as planned: drop it (and, for a stale version, every later write planned on the same belief).</summary>
     /// <param name="staleVersion">The system refused the write's expected version: the link's queued writes rest on the same stale belief.</param>
-    public void Abandon(SyncWorkingSet set, SyncWrite write, bool staleVersion, string? error, DateTimeOffset now)
+    /// <param name="problems">Why, kept as a <c>write</c> error; <c>null</c>: no error (the write is planned again at once).</param>
+    public void Abandon(SyncWorkingSet set, SyncWrite write, bool staleVersion, IReadOnlyList<MappingProblem>? problems, DateTimeOffset now)
     {
         set.Commit.RemovedWrites.Add(write.Id);
         if (staleVersion)
@@ -357,10 +368,10 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         }
 
         var mapping = MappingOf(write);
-        if (error is not null)
+        if (problems is not null)
         {
             set.Commit.NewErrors.Add(new SyncError(0, definition.Name, write.Connection, write.RecordType, write.RecordId, write.EntityId, "write",
-                [new MappingProblem("*", null, "write", error)], write.Payload, now));
+                problems, write.Payload, now));
         }
 
         if (mapping is not null && set.Link(write.EntityId, mapping) is { } link)

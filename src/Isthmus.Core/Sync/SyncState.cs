@@ -138,6 +138,12 @@ public sealed record SyncWrite(long Id, string Entity, string EntityId, string C
 
     /// <summary>The rank of each value it carries (it becomes the rank of the link's base once acknowledged).</summary>
     public IReadOnlyDictionary<string, FieldOrigin>? Origins { get; init; }
+
+    /// <summary>
+    /// Refs left out of it when it was sent, with their values (a create on a cycle of creates that wait for each other goes
+    /// without them); once it is acknowledged they are written in a write of their own. Not stored.
+    /// </summary>
+    public JsonObject? LeftOut { get; init; }
 }
 
 /// <summary>One side of a conflict.</summary>

@@ -39,7 +39,8 @@ internal static class SyncApi
             }
 
             var conflicts = await store.OpenConflictsAsync(entity, [id], ct);
-            return Results.Ok(new { entity = SyncViews.Entity(found, await store.LinksOfAsync(entity, [id], ct)), conflicts = conflicts.Select(SyncViews.Conflict) });
+            var writes = await store.QueuedWritesAsync(entity, [id], null, ct);
+            return Results.Ok(new { entity = SyncViews.Entity(found, await store.LinksOfAsync(entity, [id], ct), writes), conflicts = conflicts.Select(SyncViews.Conflict) });
         });
 
         api.MapGet("/links", FindLinks);
@@ -179,7 +180,9 @@ internal static class SyncApi
         var store = s.Engine.Sync.Store;
         if (entityId is not null)
         {
-            return Results.Ok((await store.LinksOfAsync(entity, [entityId], ct)).Select(SyncViews.Link));
+            // With the writes queued to each record, so a write that waits (for a referenced record, or to be retried) says why.
+            var writes = await store.QueuedWritesAsync(entity, [entityId], null, ct);
+            return Results.Ok((await store.LinksOfAsync(entity, [entityId], ct)).Select(l => SyncViews.Link(l, writes)));
         }
 
         if (connection is null)

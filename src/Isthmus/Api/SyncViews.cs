@@ -44,7 +44,7 @@ internal static class SyncViews
         }),
     };
 
-    public static object Entity(EntityState e, IEnumerable<LinkState> links) => new
+    public static object Entity(EntityState e, IEnumerable<LinkState> links, IReadOnlyList<SyncWrite>? writes = null) => new
     {
         id = e.Id,
         fields = e.Fields,
@@ -52,24 +52,33 @@ internal static class SyncViews
         deleted = e.Deleted,
         version = e.Version,
         updatedAt = e.UpdatedAt,
-        links = links.Select(Link),
+        links = links.Select(l => Link(l, writes)),
     };
 
-    public static object Link(LinkState l) => new
+    /// <summary>A link; with <paramref name="writes"/> (the entity's queued writes), those to its record, oldest first, and the first one's last error.</summary>
+    public static object Link(LinkState l) => Link(l, null);
+
+    public static object Link(LinkState l, IReadOnlyList<SyncWrite>? writes)
     {
-        entity = l.Entity,
-        entityId = l.EntityId,
-        connection = l.Connection,
-        recordType = l.RecordType,
-        recordId = l.RecordId,
-        recordVersion = l.RecordVersion,
-        recordUpdatedAt = l.RecordUpdatedAt,
-        source = l.Source,
-        linkedAt = l.LinkedAt,
-        syncedAt = l.SyncedAt,
-        pendingWrites = l.Outstanding,
-        @base = l.Base,
-    };
+        var queued = writes?.Where(w => w.Connection == l.Connection && w.RecordType == l.RecordType).ToList();
+        return new
+        {
+            entity = l.Entity,
+            entityId = l.EntityId,
+            connection = l.Connection,
+            recordType = l.RecordType,
+            recordId = l.RecordId,
+            recordVersion = l.RecordVersion,
+            recordUpdatedAt = l.RecordUpdatedAt,
+            source = l.Source,
+            linkedAt = l.LinkedAt,
+            syncedAt = l.SyncedAt,
+            pendingWrites = l.Outstanding,
+            @base = l.Base,
+            lastError = queued?.FirstOrDefault()?.LastError,
+            writes = queued?.Select(w => new { id = w.Id, operation = Lower(w.Operation), attempts = w.Attempts, nextAt = w.NextAt, lastError = w.LastError }),
+        };
+    }
 
     public static object Conflict(SyncConflict c) => new
     {

@@ -19,7 +19,7 @@ internal static class LinksCommand
     /// <summary>Prints links as a table.</summary>
     public static void Print(JsonElement links) =>
         Tables.Print(links, ("entity id", "entityId"), ("connection", "connection"), ("type", "recordType"), ("record id", "recordId"),
-            ("version", "recordVersion"), ("source", "source"), ("synced", "syncedAt"), ("pending", "pendingWrites"));
+            ("version", "recordVersion"), ("source", "source"), ("synced", "syncedAt"), ("pending", "pendingWrites"), ("last error", "lastError"));
 
     private static Command List()
     {

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Isthmus.Connectors;
 using Isthmus.Sync;
 
 namespace Isthmus.Core.Tests.Sync;
@@ -47,15 +49,29 @@ public sealed class SyncRefTests
 
         public FakeRecordSystem Customers(string connection) => H.Systems[connection];
 
-        public static async Task<Systems> StartAsync()
+        /// <param name="settings">More top-level configuration (e.g. <c>deliveries:</c>).</param>
+        public static async Task<Systems> StartAsync(string settings = "")
         {
             var crm = new FakeRecordSystem("crm");
             var erp = new FakeRecordSystem("erp");
             var orders = new Dictionary<string, FakeRecordSystem> { ["crm"] = new("crm-order"), ["erp"] = new("erp-order") };
             crm.RecordTypes["orders"] = orders["crm"];
             erp.RecordTypes["orders"] = orders["erp"];
-            return new Systems(await SyncHarness.StartAsync(Yaml, [crm, erp]), orders);
+            return new Systems(await SyncHarness.StartAsync(settings + Yaml, [crm, erp]), orders);
         }
+
+        /// <summary>A customer C42 and its order O1 (SO-1) made in the CRM, read in: both are queued for the ERP.</summary>
+        public async Task<string> CustomerAndOrderInCrmAsync()
+        {
+            Customers("crm").Edit("C42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+            await H.DeliverAsync("Customer", "crm");
+            Orders["crm"].Edit("O1", new JsonObject { ["no"] = "SO-1", ["customer_id"] = "C42", ["amount"] = 100 });
+            await DeliverOrdersAsync("crm");
+            return await EntityOfAsync("Customer", "crm", "customers", "C42");
+        }
+
+        public async Task<SyncWrite> QueuedOrderWriteAsync() =>
+            Assert.Single(await H.Store.DueWritesAsync("erp", DateTimeOffset.MaxValue, 10, CancellationToken.None), w => w.Entity == "Order");
 
         /// <summary>Delivers the waiting order notifications of a connection.</summary>
         public async Task<IngestSummary> DeliverOrdersAsync(string connection)
@@ -149,7 +165,7 @@ public sealed class SyncRefTests
     }
 
     [Fact]
-    public async Task An_order_moved_to_a_customer_that_was_unlinked_waits_for_it_instead_of_writing_a_wrong_reference()
+    public async Task An_order_moved_to_a_customer_no_longer_linked_in_the_erp_fails_naming_field_and_customer_instead_of_waiting_forever()
     {
         await using var s = await Systems.StartAsync();
         s.Customers("crm").Edit("C42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
@@ -162,20 +178,150 @@ public sealed class SyncRefTests
         var second = s.CustomerId("erp", "913101");
         var customer = await s.EntityOfAsync("Customer", "crm", "customers", "C43");
 
-        // The second customer loses its ERP link; then the order moves to it.
+        // The second customer loses its ERP link (nothing will create it there again); then the order moves to it.
         Assert.Null(await s.H.Engine.UnlinkAsync("Customer", customer, "erp", null, CancellationToken.None));
         s.Orders["crm"].Edit("O1", new JsonObject { ["customer_id"] = "C43", ["amount"] = 120 });
         await s.DeliverOrdersAsync("crm");
         await s.H.SendDueOnceAsync("erp");
-        Assert.Equal(first, (string?)s.OrderIn("erp", "SO-1")["cust_no"]); // not sent: its customer has no record in the ERP now
+        Assert.Equal(first, (string?)s.OrderIn("erp", "SO-1")["cust_no"]); // not sent with a wrong reference
         Assert.Equal(100, (int?)s.OrderIn("erp", "SO-1")["total"]);
-        Assert.Contains("has no customers record in erp yet", (await s.H.Store.DueWritesAsync("erp", DateTimeOffset.MaxValue, 10, CancellationToken.None)).Single().LastError);
+        Assert.Empty(await s.H.Store.DueWritesAsync("erp", DateTimeOffset.MaxValue, 10, CancellationToken.None));
+        var error = Assert.Single(await s.H.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+        Assert.Equal(("Order", "write", "erp"), (error.Entity, error.Kind, error.Connection));
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal(("customer", customer, "ref"), (problem.Field, problem.Value, problem.Rule));
+        Assert.StartsWith($"Order.customer refers to Customer {customer}, which has no customers record in erp and will not get one: no write of it there is queued", problem.Message);
 
-        // Linked again (by hand, to the record it had): the waiting write goes out with that id.
+        // Linked again (by hand, to the record it had) and the error retried: the order goes out with that id.
         Assert.Null(await s.H.Engine.LinkAsync("Customer", customer, "erp", null, second, "tester", CancellationToken.None));
+        Assert.Null(await s.H.Engine.RetryErrorAsync(error.Id, CancellationToken.None));
         await s.H.FlushWritesAsync();
         Assert.Equal(second, (string?)s.OrderIn("erp", "SO-1")["cust_no"]);
         Assert.Equal(120, (int?)s.OrderIn("erp", "SO-1")["total"]);
+        Assert.Empty(await s.H.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_order_waiting_for_its_customers_create_uses_no_attempts_says_what_it_waits_for_and_goes_once_the_customer_exists()
+    {
+        await using var s = await Systems.StartAsync("deliveries: { maxAttempts: 4 }\n");
+        await s.CustomerAndOrderInCrmAsync();
+
+        // The ERP refuses the customer's create three times over (its fourth and last attempt succeeds); the order waits meanwhile.
+        s.Customers("erp").FailNextWrites = 3;
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await s.H.SendDueOnceAsync("erp");
+        }
+
+        Assert.Empty(s.Orders["erp"].Ids);
+        var waiting = await s.QueuedOrderWriteAsync();
+        Assert.Equal(0, waiting.Attempts);
+        Assert.Contains("Order.customer refers to Customer ", waiting.LastError);
+        Assert.Contains("which has no customers record in erp yet (its create failed just now (erp is unavailable (503))); the write waits for it", waiting.LastError);
+        Assert.Empty(await s.H.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+
+        await s.H.SendDueOnceAsync("erp");
+        Assert.Equal(s.CustomerId("erp", "913100"), (string?)s.OrderIn("erp", "SO-1")["cust_no"]);
+        Assert.Empty(await s.H.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_order_whose_customers_create_was_refused_fails_with_an_error_naming_field_customer_and_that_refusal_and_goes_once_both_are_retried()
+    {
+        await using var s = await Systems.StartAsync();
+        var customer = await s.CustomerAndOrderInCrmAsync();
+        s.Customers("erp").Refuse = _ => new ConnectorException("tax_no 913100 is not valid (400)", FailureKind.Rejected);
+
+        // The customer's create is refused for good; the order, waiting for it, then fails too, saying why.
+        await s.H.SendDueOnceAsync("erp");
+        await s.H.SendDueOnceAsync("erp");
+        Assert.Empty(await s.H.Store.DueWritesAsync("erp", DateTimeOffset.MaxValue, 10, CancellationToken.None));
+        var errors = await s.H.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None);
+        var refused = Assert.Single(errors, e => e.Entity == "Customer");
+        var order = Assert.Single(errors, e => e.Entity == "Order");
+        Assert.Equal("write", order.Kind);
+        var problem = Assert.Single(order.Problems);
+        Assert.Equal(("customer", customer, "ref"), (problem.Field, problem.Value, problem.Rule));
+        Assert.Equal($"Order.customer refers to Customer {customer}, which has no customers record in erp and will not get one: its own write there failed " +
+            $"(sync error {refused.Id}: erp refused the write (rejected after 1 attempt(s)): tax_no 913100 is not valid (400)); fix that and retry it, then retry this error",
+            problem.Message);
+        Assert.Empty(s.Orders["erp"].Ids);
+
+        // Fixed in the ERP, and both errors retried: the order goes out with the new customer's id.
+        s.Customers("erp").Refuse = null;
+        Assert.Null(await s.H.Engine.RetryErrorAsync(refused.Id, CancellationToken.None));
+        Assert.Null(await s.H.Engine.RetryErrorAsync(order.Id, CancellationToken.None));
+        await s.H.FlushWritesAsync();
+        Assert.Equal(s.CustomerId("erp", "913100"), (string?)s.OrderIn("erp", "SO-1")["cust_no"]);
+        Assert.Empty(await s.H.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_order_queued_before_its_customers_create_goes_out_after_it_in_the_same_pass()
+    {
+        await using var s = await Systems.StartAsync();
+        s.Customers("crm").Edit("C42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        s.Orders["crm"].Edit("O1", new JsonObject { ["no"] = "SO-1", ["customer_id"] = "C42", ["amount"] = 100 });
+
+        // Orders loaded first (their writes queued first), then customers: one batch holds the order before its customer's create.
+        foreach (var entity in new[] { "Order", "Customer" })
+        {
+            await Task.WhenAll(s.H.Engine.StartLoad(entity, "crm").Select(j => j.Completion));
+        }
+
+        var due = await s.H.Store.DueWritesAsync("erp", DateTimeOffset.MaxValue, 10, CancellationToken.None);
+        Assert.Equal(["Order", "Customer"], due.Select(w => w.Entity));
+
+        Assert.Equal(2, await s.H.SendDueOnceAsync("erp"));
+
+        Assert.Equal(s.CustomerId("erp", "913100"), (string?)s.OrderIn("erp", "SO-1")["cust_no"]);
+        Assert.Empty(await s.H.Store.DueWritesAsync("erp", DateTimeOffset.MaxValue, 10, CancellationToken.None));
+        Assert.Equal(1, s.Orders["erp"].Writes);
+    }
+
+    [Fact]
+    public async Task An_order_refers_to_a_customer_created_by_the_previous_batch_still_being_recorded_and_goes_out_without_waiting_for_the_recording()
+    {
+        await using var s = await Systems.StartAsync();
+        s.Customers("crm").Edit("C42", new JsonObject { ["uscc"] = "913100", ["company_full_name"] = "ABC" });
+        await s.H.DeliverAsync("Customer", "crm");
+        var pass = s.H.Engine.WriterForTests("erp");
+
+        // The customer's create is sent; recording its acknowledgement is held up (its lane is busy).
+        var release = new TaskCompletionSource();
+        var held = new TaskCompletionSource();
+        var holding = s.H.Engine.InLaneAsync("Customer", async () =>
+        {
+            held.SetResult();
+            await release.Task;
+        }, CancellationToken.None);
+        await held.Task;
+        Assert.True(await pass());
+        var erpCustomer = s.CustomerId("erp", "913100");
+
+        // Meanwhile its order comes in; the next batch sends it with the acknowledged id, before the recording ends.
+        s.Orders["crm"].Edit("O1", new JsonObject { ["no"] = "SO-1", ["customer_id"] = "C42", ["amount"] = 100 });
+        await s.DeliverOrdersAsync("crm");
+        var next = pass();
+        var clock = Stopwatch.StartNew();
+        while (s.Orders["erp"].Ids.Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(erpCustomer, (string?)s.OrderIn("erp", "SO-1")["cust_no"]);
+        Assert.False(next.IsCompleted); // still waiting for the recording
+        release.SetResult();
+        await holding;
+        Assert.True(await next);
+        while (await pass())
+        {
+        }
+
+        Assert.Empty(await s.H.Store.DueWritesAsync("erp", DateTimeOffset.MaxValue, 10, CancellationToken.None));
+        Assert.Empty(await s.H.Store.ErrorsAsync(openOnly: true, 10, CancellationToken.None));
+        Assert.Equal(1, s.Orders["erp"].Writes);
     }
 
     [Fact]
