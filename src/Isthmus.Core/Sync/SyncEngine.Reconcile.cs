@@ -137,7 +137,7 @@ public sealed partial class SyncEngine
                         continue;
                     }
 
-                    var fields = Compare(compare, mapping, entity, mapped[i].Values);
+                    var fields = Compare(compare, mapping, entity, mapped[i]);
                     if (fields.Count == 0)
                     {
                         same++;
@@ -233,13 +233,16 @@ public sealed partial class SyncEngine
             repaired + repairedMissing + repairedUnlinked);
     }
 
-    private static List<FieldDrift> Compare(SyncWorkingSet set, Mapping mapping, EntityState entity, Dictionary<string, JsonNode?> values)
+    /// <remarks>A field that could not be read in (a reference to a record no entity is linked to) has no model value to compare with.</remarks>
+    private static List<FieldDrift> Compare(SyncWorkingSet set, Mapping mapping, EntityState entity,
+        (Dictionary<string, JsonNode?> Values, List<MappingProblem> Problems) mapped)
     {
         var fields = new List<FieldDrift>();
         foreach (var field in mapping.Fields)
         {
             var name = field.Field.Name;
-            if (set.Conflict(entity.Id, name) is { Open: true } || !values.TryGetValue(name, out var value))
+            if (set.Conflict(entity.Id, name) is { Open: true } || !mapped.Values.TryGetValue(name, out var value)
+                || mapped.Problems.Exists(p => p.Field == name))
             {
                 continue;
             }

@@ -127,6 +127,27 @@ public sealed class SyncRefTests
     }
 
     [Fact]
+    public async Task Reconciliation_leaves_a_reference_to_a_record_no_longer_linked_out_of_the_comparison_and_still_finds_other_drift()
+    {
+        await using var s = await Systems.StartAsync();
+        var customer = await s.CustomerAndOrderInCrmAsync();
+        await s.H.FlushWritesAsync();
+        Assert.Null(await s.H.Engine.UnlinkAsync("Customer", customer, "erp", null, CancellationToken.None));
+
+        // The ERP order still names its customer record, which no entity is linked to now: that is not drift of the order.
+        var report = await s.H.Engine.ReconcileAsync("Order", dryRun: true, CancellationToken.None);
+        Assert.Equal(0, report.Drift);
+
+        // A field changed behind Isthmus's back on the same record still is.
+        var erpOrder = s.Orders["erp"].Ids.Single();
+        s.Orders["erp"].Edit(erpOrder, new JsonObject { ["total"] = 150 });
+        report = await s.H.Engine.ReconcileAsync("Order", dryRun: true, CancellationToken.None);
+        var item = Assert.Single(report.Items);
+        Assert.Equal(("differing", "erp"), (item.Kind, item.Connection));
+        Assert.Equal(["amount"], item.Fields.Select(f => f.Field));
+    }
+
+    [Fact]
     public async Task An_order_made_in_the_erp_reaches_the_crm_with_the_crms_customer_id()
     {
         await using var s = await Systems.StartAsync();
