@@ -25,7 +25,12 @@ internal static class ValidateCommand
 
             var loaded = result.Config!;
             connectors.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            Console.WriteLine($"{path.Name}: valid — {loaded.Connections.Count} connections, {loaded.Flows.Count} flows, {loaded.Files.Count} files.");
+            var counts = new[]
+            {
+                Count(loaded.Connections.Count, "connection"), Count(loaded.Flows.Count, "flow"),
+                Count(loaded.Model.Entities.Count, "entity", "entities"), Count(loaded.Files.Count, "file"),
+            };
+            Console.WriteLine($"{path.Name}: valid — {string.Join(", ", counts)}.");
             return 0;
         });
         return command;
@@ -40,4 +45,6 @@ internal static class ValidateCommand
 
         Console.Error.WriteLine($"{errors.Count} error{(errors.Count == 1 ? "" : "s")}.");
     }
+
+    private static string Count(int n, string one, string? many = null) => $"{n} {(n == 1 ? one : many ?? one + "s")}";
 }
