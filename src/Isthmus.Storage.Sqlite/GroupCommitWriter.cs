@@ -14,6 +14,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly Channel<WriteRequest> _requests = Channel.CreateUnbounded<WriteRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WriteStatement> _statements = new(StringComparer.Ordinal);
     private readonly Thread _loop;
     private readonly Action<WriteSession> _committed;
 
@@ -117,6 +118,17 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         return command;
     }
 
+    internal WriteStatement Statement(string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var statement))
+        {
+            statement = new WriteStatement(_connection, sql);
+            _statements[sql] = statement;
+        }
+
+        return statement;
+    }
+
     public async ValueTask DisposeAsync()
     {
         _requests.Writer.TryComplete();
@@ -124,6 +136,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         foreach (var command in _commands.Values)
         {
             command.Dispose();
+        }
+
+        foreach (var statement in _statements.Values)
+        {
+            statement.Dispose();
         }
     }
 
@@ -164,6 +181,9 @@ internal sealed class WriteSession(GroupCommitWriter writer)
 
     /// <summary>Runs <paramref name="sql"/> with positional parameters <c>$0</c>, <c>$1</c>, …</summary>
     public int Execute(string sql, params object?[] args) => Bind(sql, args).ExecuteNonQuery();
+
+    /// <summary>A prepared statement for <paramref name="sql"/> (parameters <c>?</c>, bound in order), kept for the life of the writer.</summary>
+    public WriteStatement Statement(string sql) => writer.Statement(sql);
 
     public object? Scalar(string sql, params object?[] args) => Bind(sql, args).ExecuteScalar();
 

@@ -137,15 +137,17 @@ public sealed partial class SqliteStore : ISyncStore
 
         return WriteAsync(session =>
         {
+            // The statements run once per row go through prepared statements bound by position (WriteStatement); the rest,
+            // rare, through Execute.
             foreach (var (entity, keys) in commit.Entities)
             {
-                session.Execute(
-                    "INSERT OR REPLACE INTO sync_entities (entity, id, fields, origins, deleted, version, updated_at) VALUES ($0, $1, $2, $3, $4, $5, $6)",
-                    entity.Entity, entity.Id, Json(entity.Fields), Origins(entity), entity.Deleted ? 1 : 0, entity.Version, Ms(entity.UpdatedAt));
-                session.Execute("DELETE FROM sync_match WHERE entity = $0 AND id = $1", entity.Entity, entity.Id);
+                session.Statement("INSERT OR REPLACE INTO sync_entities (entity, id, fields, origins, deleted, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                    .Text(entity.Entity).Text(entity.Id).Json(writer => WriteValues(writer, entity.Fields)).Json(writer => WriteOrigins(writer, entity.Origins, null))
+                    .Integer(entity.Deleted ? 1 : 0).Integer(entity.Version).Integer(Ms(entity.UpdatedAt)).Run();
+                session.Statement("DELETE FROM sync_match WHERE entity = ? AND id = ?").Text(entity.Entity).Text(entity.Id).Run();
                 foreach (var key in keys)
                 {
-                    session.Execute("INSERT OR IGNORE INTO sync_match (entity, key, id) VALUES ($0, $1, $2)", entity.Entity, key, entity.Id);
+                    session.Statement("INSERT OR IGNORE INTO sync_match (entity, key, id) VALUES (?, ?, ?)").Text(entity.Entity).Text(key).Text(entity.Id).Run();
                 }
             }
 
@@ -157,11 +159,10 @@ public sealed partial class SqliteStore : ISyncStore
 
             foreach (var link in commit.Links)
             {
-                session.Execute(
-                    $"INSERT OR REPLACE INTO sync_links ({LinkColumns}) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                    link.Entity, link.EntityId, link.Connection, link.RecordType, link.RecordId, link.RecordVersion,
-                    link.RecordUpdatedAt is { } u ? Ms(u) : null, Json(link.Base), Json(link.Pending), link.Outstanding, link.Source, Ms(link.LinkedAt), Ms(link.SyncedAt),
-                    LinkOrigins(link));
+                session.Statement($"INSERT OR REPLACE INTO sync_links ({LinkColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    .Text(link.Entity).Text(link.EntityId).Text(link.Connection).Text(link.RecordType).Text(link.RecordId).Text(link.RecordVersion)
+                    .Integer(link.RecordUpdatedAt is { } u ? Ms(u) : null).Json(writer => WriteValues(writer, link.Base)).Json(writer => WriteValues(writer, link.Pending))
+                    .Integer(link.Outstanding).Text(link.Source).Integer(Ms(link.LinkedAt)).Integer(Ms(link.SyncedAt)).Json(LinkOrigins(link)).Run();
             }
 
             // Cleared first: writes planned in this same step replace the ones they supersede.
@@ -172,15 +173,16 @@ public sealed partial class SqliteStore : ISyncStore
 
             foreach (var id in commit.RemovedWrites)
             {
-                session.Execute("DELETE FROM sync_writes WHERE id = $0", id);
+                session.Statement("DELETE FROM sync_writes WHERE id = ?").Integer(id).Run();
             }
 
             foreach (var w in commit.NewWrites)
             {
-                session.Execute(
-                    "INSERT INTO sync_writes (entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, created_at, origins) VALUES ($0, $1, $2, $3, $4, $5, $6, $7, 0, $8, $8, $9)",
-                    w.Entity, w.EntityId, w.Connection, w.RecordType, (int)w.Operation, w.RecordId, w.Values.ToJsonString(), w.Payload.ToJsonString(), Ms(w.NextAt),
-                    w.Origins is { Count: > 0 } o ? Json(writer => WriteOrigins(writer, o, null)) : null);
+                session.Statement(
+                    "INSERT INTO sync_writes (entity, entity_id, connection, record_type, op, record_id, vals, payload, attempts, next_at, created_at, origins) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)")
+                    .Text(w.Entity).Text(w.EntityId).Text(w.Connection).Text(w.RecordType).Integer((int)w.Operation).Text(w.RecordId)
+                    .Json(writer => w.Values.WriteTo(writer)).Json(writer => w.Payload.WriteTo(writer)).Integer(Ms(w.NextAt)).Integer(Ms(w.NextAt))
+                    .Json(w.Origins is { Count: > 0 } o ? writer => WriteOrigins(writer, o, null) : null).Run();
             }
 
             foreach (var w in commit.RescheduledWrites)
@@ -345,7 +347,7 @@ public sealed partial class SqliteStore : ISyncStore
     }
 
     // Written straight from the nodes: copying every value into a new object only to serialize it doubled the work.
-    private static string Json(Dictionary<string, JsonNode?> values) => Json(writer =>
+    private static void WriteValues(Utf8JsonWriter writer, Dictionary<string, JsonNode?> values)
     {
         writer.WriteStartObject();
         foreach (var (k, v) in values)
@@ -362,7 +364,7 @@ public sealed partial class SqliteStore : ISyncStore
         }
 
         writer.WriteEndObject();
-    });
+    }
 
     private static Dictionary<string, JsonNode?> Values(string json)
     {
@@ -379,11 +381,9 @@ public sealed partial class SqliteStore : ISyncStore
         return values;
     }
 
-    private static string Origins(EntityState entity) => Json(writer => WriteOrigins(writer, entity.Origins, null));
-
     /// <summary>The ranks of a link's base and pending values, or null when it knows none.</summary>
-    private static string? LinkOrigins(LinkState link) =>
-        link.BaseOrigins.Count == 0 && link.PendingOrigins.Count == 0 ? null : Json(writer =>
+    private static Action<Utf8JsonWriter>? LinkOrigins(LinkState link) =>
+        link.BaseOrigins.Count == 0 && link.PendingOrigins.Count == 0 ? null : writer =>
         {
             writer.WriteStartObject();
             writer.WritePropertyName("base");
@@ -391,7 +391,7 @@ public sealed partial class SqliteStore : ISyncStore
             writer.WritePropertyName("pending");
             WriteOrigins(writer, link.PendingOrigins, link.Pending);
             writer.WriteEndObject();
-        });
+        };
 
     /// <summary>
     /// Field → origin as <c>{"s": source, "at": ms, "n": step}</c> (<c>n</c> only when not 0), for the fields in
@@ -418,17 +418,6 @@ public sealed partial class SqliteStore : ISyncStore
         }
 
         writer.WriteEndObject();
-    }
-
-    private static string Json(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static void ReadOrigins(JsonObject json, IDictionary<string, FieldOrigin> into)

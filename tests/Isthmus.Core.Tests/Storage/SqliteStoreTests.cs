@@ -69,6 +69,52 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sync_commit_that_fails_stores_nothing_and_the_next_one_stores_every_row()
+    {
+        static Dictionary<string, System.Text.Json.Nodes.JsonNode?> Fields(string name, double credit) =>
+            new() { ["name"] = System.Text.Json.Nodes.JsonValue.Create(name), ["credit"] = System.Text.Json.Nodes.JsonValue.Create(credit) };
+        static Isthmus.Sync.LinkState Link(string id, string name, double credit) => new("Customer", id, "crm", "customers")
+        {
+            RecordId = "r-" + id,
+            Base = Fields(name, credit),
+            BaseOrigins = { ["name"] = new Isthmus.Sync.FieldOrigin("erp", Now) { Step = 2 } },
+            LinkedAt = Now,
+            SyncedAt = Now,
+        };
+        static Isthmus.Sync.SyncWrite Write(string entity, string id) => new(0, entity, id, "crm", "customers", Isthmus.Sync.WriteOperation.Upsert, null,
+            new System.Text.Json.Nodes.JsonObject { ["name"] = "Ann" }, new System.Text.Json.Nodes.JsonObject { ["full_name"] = "Ann" }, 0, Now, null);
+
+        // A value JSON cannot hold, after some rows were already written, then a row SQLite refuses (no entity name):
+        // each commit fails whole, and the statements they left half bound or half run serve the next commit as new.
+        var unwritable = new SyncCommit();
+        unwritable.Entities.Add((new Isthmus.Sync.EntityState("Customer", "a") { Fields = Fields("Ann", 1), UpdatedAt = Now }, ["k-a"]));
+        unwritable.Links.AddRange([Link("a", "Ann", 1), Link("b", "Bob", double.NaN)]);
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => _store.Sync.CommitAsync(unwritable, CancellationToken.None));
+        var refused = new SyncCommit();
+        refused.NewWrites.AddRange([Write("Customer", "a"), Write(null!, "b")]);
+        await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => _store.Sync.CommitAsync(refused, CancellationToken.None));
+        Assert.Empty(await _store.Sync.EntitiesAsync("Customer", ["a"], CancellationToken.None));
+        Assert.Empty(await _store.Sync.LinksOfAsync("Customer", ["a", "b"], CancellationToken.None));
+        Assert.Empty(await _store.Sync.QueuedWritesAsync("Customer", ["a", "b"], null, CancellationToken.None));
+
+        var commit = new SyncCommit();
+        commit.Entities.Add((new Isthmus.Sync.EntityState("Customer", "a") { Fields = Fields("Ann", 1.5), Version = 3, UpdatedAt = Now }, ["k-a"]));
+        commit.Links.AddRange([Link("a", "Ann", 1.5), Link("b", "Bob", 2)]);
+        commit.NewWrites.AddRange([Write("Customer", "a"), Write("Customer", "b")]);
+        await _store.Sync.CommitAsync(commit, CancellationToken.None);
+
+        var entity = Assert.Single(await _store.Sync.EntitiesAsync("Customer", ["a"], CancellationToken.None));
+        Assert.Equal(("Ann", 1.5, 3L), ((string)entity.Fields["name"]!, (double)entity.Fields["credit"]!, entity.Version));
+        Assert.Equal("a", (await _store.Sync.MatchAsync("Customer", ["k-a"], CancellationToken.None))["k-a"]);
+        var links = (await _store.Sync.LinksOfAsync("Customer", ["a", "b"], CancellationToken.None)).OrderBy(l => l.EntityId).ToList();
+        Assert.Equal(["a r-a Ann 1.5 erp/2", "b r-b Bob 2 erp/2"],
+            links.Select(l => $"{l.EntityId} {l.RecordId} {l.Base["name"]} {l.Base["credit"]} {l.BaseOrigins["name"].Source}/{l.BaseOrigins["name"].Step}"));
+        var writes = await _store.Sync.QueuedWritesAsync("Customer", ["a", "b"], null, CancellationToken.None);
+        Assert.Equal(["a {\"name\":\"Ann\"} {\"full_name\":\"Ann\"}", "b {\"name\":\"Ann\"} {\"full_name\":\"Ann\"}"],
+            writes.Select(w => $"{w.EntityId} {w.Values.ToJsonString()} {w.Payload.ToJsonString()}"));
+    }
+
+    [Fact]
     public async Task Append_SameConnectionAndId_IsADuplicate_OtherConnectionIsNot()
     {
         var first = await _store.AppendEventAsync("oa", Draft("e1"), Now, null, CancellationToken.None);
