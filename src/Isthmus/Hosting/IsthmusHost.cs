@@ -107,7 +107,8 @@ public static class IsthmusHost
         builder.Services.AddHostedService<HostLifecycle>();
         builder.Services.AddOpenApi();
         var telemetry = builder.Services.AddOpenTelemetry()
-            .WithMetrics(m => m.AddMeter(IsthmusMetrics.Name).AddPrometheusExporter());
+            // The runtime's own meter (GC, memory, thread pool, JIT): read only when /metrics is scraped.
+            .WithMetrics(m => m.AddMeter(IsthmusMetrics.Name, "System.Runtime").AddPrometheusExporter());
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
         {
             // Spans cost CPU on every request, so they are recorded only when something will receive them.

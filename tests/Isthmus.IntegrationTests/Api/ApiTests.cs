@@ -70,6 +70,7 @@ public sealed class ApiTests() : IsthmusTest(Forward("/x"))
         Assert.Contains("isthmus_events_duplicate_total", metrics, StringComparison.Ordinal);
         Assert.Matches("isthmus_events_rejected_total\\{[^}]*reason=\"unauthorized\"", metrics);
         Assert.Contains("isthmus_delivery_latency_seconds_bucket", metrics, StringComparison.Ordinal);
+        Assert.Contains("dotnet_process_memory_working_set", metrics, StringComparison.Ordinal); // the runtime's meter
         var openApi = await anonymous.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri("/openapi/v1.json", UriKind.Relative));
         Assert.True(openApi.GetProperty("paths").TryGetProperty("/api/v1/dead-letters/{id}/replay", out _));
     }
