@@ -48,6 +48,10 @@ public sealed record EntityDefinition(
 
     /// <summary>A field by name.</summary>
     public FieldDefinition? Field(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>The mapping to one record type of a connection, if the entity has one.</summary>
+    public Mappings.Mapping? Mapping(string connection, string recordType) =>
+        Mappings.FirstOrDefault(m => m.Connection == connection && m.RecordType == recordType);
 }
 
 /// <summary>The unified model: every entity and code table of the configuration.</summary>

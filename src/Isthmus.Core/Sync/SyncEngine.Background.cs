@@ -543,7 +543,7 @@ public sealed partial class SyncEngine
     }
 
     private bool MappingIfMatch(SyncWrite write) =>
-        Model.Entity(write.Entity)?.Mappings.FirstOrDefault(m => m.Connection == write.Connection && m.RecordType == write.RecordType)?.IfMatch ?? false;
+        Model.Entity(write.Entity)?.Mapping(write.Connection, write.RecordType)?.IfMatch ?? false;
 
     private async Task RecordOutcomesAsync(string entity, IReadOnlyList<SyncWrite> writes, (SourceRecord? Stored, Exception? Error)[] outcomes,
         IRecordConnector connector, CancellationToken cancellationToken)
@@ -570,7 +570,7 @@ public sealed partial class SyncEngine
         var currentMapped = new Dictionary<long, (Dictionary<string, JsonNode?>, List<MappingProblem>)>();
         foreach (var write in writes.Where(w => current.GetValueOrDefault(w.Id) is not null))
         {
-            var mapping = definition.Mappings.First(m => m.Connection == write.Connection && m.RecordType == write.RecordType);
+            var mapping = definition.Mapping(write.Connection, write.RecordType)!;
             var mapped = RecordMapper.In(mapping, current[write.Id]!.Fields, Expressions, now);
             await TranslateRefsAsync(mapping, [current[write.Id]!], [mapped], fetch: true, planWrites: true, 0, chain: null, cancellationToken).ConfigureAwait(false);
             currentMapped[write.Id] = mapped;
@@ -627,7 +627,7 @@ public sealed partial class SyncEngine
                         break;
                     case "conflict":
                         planner.Abandon(set, write, staleVersion: true, null, now);
-                        var mapping = definition.Mappings.First(m => m.Connection == write.Connection && m.RecordType == write.RecordType);
+                        var mapping = definition.Mapping(write.Connection, write.RecordType)!;
                         if (current.GetValueOrDefault(write.Id) is { } record)
                         {
                             planner.Ingest(set, mapping, record, currentMapped[write.Id], now, planWrites: false);

@@ -78,7 +78,7 @@ public sealed partial class SyncEngine
                 continue;
             }
 
-            var target = Model.Entity(field.Field.RefEntity!)!.Mappings.First(m => m.Connection == mapping.Connection && m.RecordType == recordType);
+            var target = Model.Entity(field.Field.RefEntity!)!.Mapping(mapping.Connection, recordType)!;
             async Task<Dictionary<string, string>> LinkedAsync(IReadOnlyCollection<string> ids) =>
                 (await _store.LinksByRecordAsync(target.Entity, target.Connection, target.RecordType, ids, cancellationToken).ConfigureAwait(false))
                 .ToDictionary(l => l.RecordId!, l => l.EntityId, StringComparer.Ordinal);
@@ -299,7 +299,7 @@ public sealed partial class SyncEngine
         var unresolved = uses.SelectMany(u => u.Select(x => x.Target)).Where(t => refs.RecordId(t) is null).Distinct().ToList();
         await refs.ReadStatesAsync(unresolved, cancellationToken).ConfigureAwait(false);
 
-        var mapping = Model.Entity(entity)!.Mappings.First(m => m.Connection == connection && m.RecordType == recordType);
+        var mapping = Model.Entity(entity)!.Mapping(connection, recordType)!;
         var now = _time.GetUtcNow();
         var settings = _active().Config.Deliveries;
         var sending = new List<SyncWrite>(writes.Count);
@@ -482,7 +482,7 @@ public sealed partial class SyncEngine
         {
             if (!_fields.TryGetValue((entity, recordType), out var fields))
             {
-                _fields[(entity, recordType)] = fields = engine.Model.Entity(entity)?.Mappings.FirstOrDefault(m => m.Connection == connection && m.RecordType == recordType)?.Fields
+                _fields[(entity, recordType)] = fields = engine.Model.Entity(entity)?.Mapping(connection, recordType)?.Fields
                     .Where(f => f.RefRecordType is not null && f.Direction != SyncDirection.In).ToList() ?? [];
             }
 
@@ -569,7 +569,7 @@ public sealed partial class SyncEngine
                 .ToDictionary(l => l.EntityId, StringComparer.Ordinal);
             var entities = (await engine._store.EntitiesAsync(entity, ids, cancellationToken).ConfigureAwait(false)).ToDictionary(e => e.Id, StringComparer.Ordinal);
             var errors = await engine._store.OpenWriteErrorsAsync(entity, connection, recordType, ids, cancellationToken).ConfigureAwait(false);
-            var writes = engine.Model.Entity(entity)?.Mappings.FirstOrDefault(m => m.Connection == connection && m.RecordType == recordType)?.Writes ?? false;
+            var writes = engine.Model.Entity(entity)?.Mapping(connection, recordType)?.Writes ?? false;
             var job = engine.Jobs.All.FirstOrDefault(j => j.Entity == entity && j.Status == "running");
             foreach (var target in idle)
             {

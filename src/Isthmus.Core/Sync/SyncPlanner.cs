@@ -589,7 +589,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
     }
 
     private Mapping? MappingOf(SyncWrite write) =>
-        definition.Mappings.FirstOrDefault(m => m.Connection == write.Connection && m.RecordType == write.RecordType);
+        definition.Mapping(write.Connection, write.RecordType);
 
     private (string?, MappingProblem?) CreateId(Expression createId, JsonObject entity, DateTimeOffset now)
     {

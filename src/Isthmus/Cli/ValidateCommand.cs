@@ -43,7 +43,7 @@ internal static class ValidateCommand
             Console.Error.WriteLine(error.ToString());
         }
 
-        Console.Error.WriteLine($"{errors.Count} error{(errors.Count == 1 ? "" : "s")}.");
+        Console.Error.WriteLine($"{Count(errors.Count, "error")}.");
     }
 
     private static string Count(int n, string one, string? many = null) => $"{n} {(n == 1 ? one : many ?? one + "s")}";
