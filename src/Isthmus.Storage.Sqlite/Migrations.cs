@@ -252,6 +252,28 @@ internal static class Migrations
         ALTER TABLE sync_errors ADD COLUMN record_updated_at INTEGER;
         CREATE INDEX sync_errors_open_record ON sync_errors (entity, connection, record_type, record_id, kind) WHERE open = 1;
         """,
+
+        // 8: a record deleted in its system is remembered with what it last held (its link, kept apart so that no read of links
+        // sees it), so that the record coming back revives its entity instead of becoming a new one, a duplicate in every other
+        // system. Deleted entities keep their identity-match keys for the same reason. Deletes recorded before this step kept
+        // neither; such an entity is revived by hand.
+        """
+        CREATE TABLE sync_deleted_links (
+            entity TEXT NOT NULL,
+            id TEXT NOT NULL,
+            connection TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            record_version TEXT,
+            record_updated_at INTEGER,
+            base TEXT NOT NULL,
+            source TEXT NOT NULL,
+            linked_at INTEGER NOT NULL,
+            deleted_at INTEGER NOT NULL,
+            origins TEXT,
+            PRIMARY KEY (entity, connection, record_type, record_id)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>The schema version this build writes.</summary>

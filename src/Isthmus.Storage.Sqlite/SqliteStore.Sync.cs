@@ -50,6 +50,16 @@ public sealed partial class SqliteStore : ISyncStore
             cancellationToken, entity, connection, recordType, JsonSerializer.Serialize(recordIds));
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<LinkState>> DeletedLinksByRecordAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds,
+        CancellationToken cancellationToken) =>
+        ReadAsync(
+            """
+            SELECT entity, id, connection, record_type, record_id, record_version, record_updated_at, base, '{}', 0, source, linked_at, deleted_at, origins
+            FROM sync_deleted_links WHERE entity = $0 AND connection = $1 AND record_type = $2 AND record_id IN (SELECT value FROM json_each($3))
+            """,
+            ReadLink, cancellationToken, entity, connection, recordType, JsonSerializer.Serialize(recordIds));
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
         ReadAsync($"SELECT {LinkColumns} FROM sync_links WHERE entity = $0 AND id IN (SELECT value FROM json_each($1))",
             ReadLink, cancellationToken, entity, JsonSerializer.Serialize(entityIds));
@@ -147,7 +157,9 @@ public sealed partial class SqliteStore : ISyncStore
                 session.Statement("DELETE FROM sync_match WHERE entity = ? AND id = ?").Text(entity.Entity).Text(entity.Id).Run();
                 foreach (var key in keys)
                 {
-                    session.Statement("INSERT OR IGNORE INTO sync_match (entity, key, id) VALUES (?, ?, ?)").Text(entity.Entity).Text(key).Text(entity.Id).Run();
+                    // A deleted entity keeps its keys (a record matching it revives it), but gives them up to a live entity.
+                session.Statement(entity.Deleted ? "INSERT OR IGNORE INTO sync_match (entity, key, id) VALUES (?, ?, ?)" : MatchLive)
+                    .Text(entity.Entity).Text(key).Text(entity.Id).Run();
                 }
             }
 
@@ -155,6 +167,20 @@ public sealed partial class SqliteStore : ISyncStore
             {
                 session.Execute("DELETE FROM sync_links WHERE entity = $0 AND id = $1 AND connection = $2 AND record_type = $3",
                     link.Entity, link.EntityId, link.Connection, link.RecordType);
+            }
+
+            foreach (var (entity, connection, recordType, recordId) in commit.ForgottenDeletedLinks)
+            {
+                session.Execute("DELETE FROM sync_deleted_links WHERE entity = $0 AND connection = $1 AND record_type = $2 AND record_id = $3", entity, connection, recordType, recordId);
+            }
+
+            foreach (var link in commit.DeletedLinks)
+            {
+                session.Statement(
+                    "INSERT OR REPLACE INTO sync_deleted_links (entity, id, connection, record_type, record_id, record_version, record_updated_at, base, source, linked_at, deleted_at, origins) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    .Text(link.Entity).Text(link.EntityId).Text(link.Connection).Text(link.RecordType).Text(link.RecordId).Text(link.RecordVersion)
+                    .Integer(link.RecordUpdatedAt is { } u ? Ms(u) : null).Json(writer => WriteValues(writer, link.Base)).Text(link.Source).Integer(Ms(link.LinkedAt))
+                    .Integer(Ms(link.SyncedAt)).Json(LinkOrigins(link)).Run();
             }
 
             foreach (var link in commit.Links)
@@ -321,6 +347,14 @@ public sealed partial class SqliteStore : ISyncStore
                 WHEN e.record_version IS NOT NULL AND json_extract(j.value, '$.v') IS NOT NULL THEN e.record_version <= json_extract(j.value, '$.v')
                 WHEN e.record_updated_at IS NOT NULL AND json_extract(j.value, '$.at') IS NOT NULL THEN e.record_updated_at <= json_extract(j.value, '$.at')
                 ELSE 1 END)
+        """;
+
+    /// <summary>Takes an identity-match key for a live entity: a free one, or one a deleted entity holds.</summary>
+    private const string MatchLive =
+        """
+        INSERT INTO sync_match (entity, key, id) VALUES (?, ?, ?)
+        ON CONFLICT (entity, key) DO UPDATE SET id = excluded.id
+        WHERE EXISTS (SELECT 1 FROM sync_entities d WHERE d.entity = sync_match.entity AND d.id = sync_match.id AND d.deleted = 1)
         """;
 
     private const string ConflictColumns = "id, entity, entity_id, field, candidates, open, resolution, resolved_by, created_at, resolved_at";

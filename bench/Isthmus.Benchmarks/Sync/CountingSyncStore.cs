@@ -47,6 +47,10 @@ public sealed class CountingSyncStore(ISyncStore inner) : ISyncStore
         CancellationToken cancellationToken) =>
         Timed(nameof(ComparisonAsync), () => inner.ComparisonAsync(entity, connection, recordType, recordIds, cancellationToken), r => r.Count);
 
+    public Task<IReadOnlyList<LinkState>> DeletedLinksByRecordAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds,
+        CancellationToken cancellationToken) =>
+        Timed(nameof(DeletedLinksByRecordAsync), () => inner.DeletedLinksByRecordAsync(entity, connection, recordType, recordIds, cancellationToken), r => r.Count);
+
     public Task<IReadOnlyList<LinkState>> LinksOfAsync(string entity, IReadOnlyCollection<string> entityIds, CancellationToken cancellationToken) =>
         Timed(nameof(LinksOfAsync), () => inner.LinksOfAsync(entity, entityIds, cancellationToken), r => r.Count);
 

@@ -14,6 +14,15 @@ public sealed class SyncCommit
     /// <summary>Links to remove.</summary>
     public List<LinkState> Unlinks { get; } = [];
 
+    /// <summary>
+    /// Links removed because their record was deleted, kept apart (never read as links) so that the record, should it come
+    /// back, revives its entity. Inserted or replaced.
+    /// </summary>
+    public List<LinkState> DeletedLinks { get; } = [];
+
+    /// <summary>Kept deleted links no longer wanted (their record came back, or was linked again): (entity, connection, record type, record id).</summary>
+    public List<(string Entity, string Connection, string RecordType, string RecordId)> ForgottenDeletedLinks { get; } = [];
+
     /// <summary>New writes for the outbox.</summary>
     public List<SyncWrite> NewWrites { get; } = [];
 
@@ -45,7 +54,7 @@ public sealed class SyncCommit
     public (string Entity, string Connection, string RecordType, string? Cursor)? Cursor { get; set; }
 
     /// <summary>Whether there is nothing to write.</summary>
-    public bool IsEmpty => Entities.Count + ClearedWrites.Count + Links.Count + Unlinks.Count + NewWrites.Count + RemovedWrites.Count + RescheduledWrites.Count
+    public bool IsEmpty => Entities.Count + ClearedWrites.Count + Links.Count + Unlinks.Count + DeletedLinks.Count + ForgottenDeletedLinks.Count + NewWrites.Count + RemovedWrites.Count + RescheduledWrites.Count
         + NewConflicts.Count + UpdatedConflicts.Count + NewErrors.Count + ClosedErrors.Count + ClosedRecordErrors.Count == 0 && Cursor is null;
 }
 
@@ -79,6 +88,13 @@ public interface ISyncStore
     /// the work. Not for planning or committing.
     /// </summary>
     Task<IReadOnlyList<(LinkState Link, EntityState? Entity)>> ComparisonAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds,
+        CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The kept deleted links of these records of one connection (<see cref="SyncCommit.DeletedLinks"/>), by record id: what
+    /// each record was last known to hold when it was deleted, and the entity it belonged to.
+    /// </summary>
+    Task<IReadOnlyList<LinkState>> DeletedLinksByRecordAsync(string entity, string connection, string recordType, IReadOnlyCollection<string> recordIds,
         CancellationToken cancellationToken);
 
     /// <summary>Every link of the given entities.</summary>

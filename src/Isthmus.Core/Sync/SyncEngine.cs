@@ -14,14 +14,15 @@ using Microsoft.Extensions.Logging;
 namespace Isthmus.Sync;
 
 /// <summary>Counts of what a batch of records did.</summary>
-public sealed record IngestSummary(int Created, int Updated, int Unchanged, int Stale, int Rejected, int Deleted)
+/// <param name="Revived">Records that brought a deleted entity back (reappeared, or matched it).</param>
+public sealed record IngestSummary(int Created, int Updated, int Unchanged, int Stale, int Rejected, int Deleted, int Revived = 0)
 {
     /// <summary>Records handled.</summary>
-    public int Total => Created + Updated + Unchanged + Stale + Rejected + Deleted;
+    public int Total => Created + Updated + Unchanged + Stale + Rejected + Deleted + Revived;
 
     /// <summary>Adds two summaries.</summary>
     public IngestSummary Add(IngestSummary other) => new(Created + other.Created, Updated + other.Updated, Unchanged + other.Unchanged,
-        Stale + other.Stale, Rejected + other.Rejected, Deleted + other.Deleted);
+        Stale + other.Stale, Rejected + other.Rejected, Deleted + other.Deleted, Revived + other.Revived);
 
     /// <summary>Nothing yet.</summary>
     public static IngestSummary Zero { get; } = new(0, 0, 0, 0, 0, 0);
@@ -83,7 +84,7 @@ public sealed partial class SyncEngine : IAsyncDisposable
         // (in their own entity's lane).
         var mapped = records.Select(r => r.Deleted ? (new Dictionary<string, JsonNode?>(), new List<MappingProblem>()) : RecordMapper.In(mapping, r.Fields, expressions, now)).ToList();
         await TranslateRefsAsync(mapping, records, mapped, depth < MaxRefDepth, planWrites, depth, chain, cancellationToken).ConfigureAwait(false);
-        var counts = new int[7];
+        var counts = new int[8];
         await InLaneAsync(mapping.Entity, async () =>
         {
             var set = new SyncWorkingSet(definition);
@@ -105,7 +106,7 @@ public sealed partial class SyncEngine : IAsyncDisposable
             Wake(commit);
         }, cancellationToken).ConfigureAwait(false);
 
-        var summary = new IngestSummary(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5] + counts[6]);
+        var summary = new IngestSummary(counts[0], counts[1], counts[2], counts[3], counts[4], counts[5] + counts[6], counts[7]);
         Count(mapping, summary);
         if (own is not null)
         {
@@ -249,6 +250,8 @@ public sealed partial class SyncEngine : IAsyncDisposable
                 var link = set.AddLink(target, mapping, "manual:" + by, now);
                 link.RecordId = recordId;
                 set.Touch(link);
+                set.ForgetDeleted(mapping, recordId); // linked by hand now: it no longer comes back to the entity it was deleted from
+
             }
 
             new SyncPlanner(definition!, Expressions).Ingest(set, mapping, record, mapped, now);
@@ -289,6 +292,64 @@ public sealed partial class SyncEngine : IAsyncDisposable
             await _store.CommitAsync(set.Seal(), cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return failure;
+    }
+
+    /// <summary>
+    /// Brings a deleted entity back by hand: it syncs again from now on, and every system it is written to is brought to
+    /// it (its record created again where it has none). Returns a message when it cannot.
+    /// </summary>
+    public async Task<string?> ReviveAsync(string entity, string entityId, CancellationToken cancellationToken)
+    {
+        var definition = Model.Entity(entity);
+        if (definition is null)
+        {
+            return $"there is no entity '{entity}' ({(Model.Entities.Count == 0 ? "none is declared" : "declared: " + string.Join(", ", Model.Entities.Select(e => e.Name)))})";
+        }
+
+        string? failure = null;
+        await InLaneAsync(entity, async () =>
+        {
+            var set = new SyncWorkingSet(definition);
+            await set.LoadEntitiesAsync(_store, [entityId], cancellationToken).ConfigureAwait(false);
+            if (set.Entity(entityId) is not { } found)
+            {
+                failure = $"there is no {entity} {entityId}";
+                return;
+            }
+
+            if (!found.Deleted)
+            {
+                failure = $"{entity} {entityId} is not deleted; there is nothing to revive";
+                return;
+            }
+
+            var now = _time.GetUtcNow();
+            var planner = new SyncPlanner(definition, Expressions);
+            planner.Revive(set, found, now);
+            planner.PlanWrites(set, found, now);
+            var commit = set.Seal();
+            await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+            Wake(commit);
+        }, cancellationToken).ConfigureAwait(false);
+        return failure;
+    }
+
+    /// <summary>The deleted entity a record belonged to when it was deleted in its system; a message when there is none.</summary>
+    public async Task<(string? EntityId, string? Problem)> DeletedEntityOfAsync(string entity, string connection, string? recordType, string recordId,
+        CancellationToken cancellationToken)
+    {
+        var (_, mapping, problem) = Find(entity, connection, recordType);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
+        if (await _store.DeletedLinksByRecordAsync(entity, connection, mapping!.RecordType, [recordId], cancellationToken).ConfigureAwait(false) is [var deleted, ..])
+        {
+            return (deleted.EntityId, null);
+        }
+
+        return (null, $"there is no {entity} whose {connection} {mapping.RecordType} record '{recordId}' was deleted; give the entity's id instead (GET /api/v1/entities/{entity} lists deleted ones too)");
     }
 
     /// <summary>Reads the record of a sync error again through its mapping (after the model or the record was fixed).</summary>
@@ -441,6 +502,7 @@ public sealed partial class SyncEngine : IAsyncDisposable
         Add(summary.Stale, "stale");
         Add(summary.Rejected, "rejected");
         Add(summary.Deleted, "deleted");
+        Add(summary.Revived, "revived");
     }
 
     /// <inheritdoc/>

@@ -25,6 +25,8 @@ public enum IngestOutcome
     Deleted,
     /// <summary>A delete of a record never linked.</summary>
     Ignored,
+    /// <summary>A deleted entity came back: a record of it reappeared, or a new record matched it.</summary>
+    Revived,
 }
 
 /// <summary>
@@ -50,7 +52,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
         if (record.Deleted)
         {
-            return link is null ? IngestOutcome.Ignored : Delete(set, from, link, now);
+            return link is null ? IngestOutcome.Ignored : Delete(set, from, link, record, now);
         }
 
         var (values, problems) = mapped;
@@ -62,9 +64,22 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
         var entity = link is null ? null : set.Entity(link.EntityId);
         var created = false;
+        var reattached = false; // to an entity found by the record's kept deleted link, or by an identity match: one deleted comes back
+        var restored = false; // the kept deleted link
         if (link is null)
         {
-            (entity, link) = Attach(set, from, record, values, now);
+            (entity, link) = Reattach(set, from, record, out var stale);
+            if (stale)
+            {
+                return IngestOutcome.Stale;
+            }
+
+            reattached = restored = link is not null;
+            if (link is null)
+            {
+                (entity, link, reattached) = Attach(set, from, record, values, now);
+            }
+
             created = entity is null;
             if (entity is null)
             {
@@ -181,8 +196,23 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
                 set.Unlink(link);
                 set.Discard(entity);
             }
+            else if (reattached && entity.Deleted)
+            {
+                // The entity stays deleted: the record goes back to how it was found, so its next version can revive it.
+                set.Unlink(link);
+                if (restored)
+                {
+                    set.KeepDeleted(link, link.SyncedAt);
+                }
+            }
 
             return IngestOutcome.Rejected;
+        }
+
+        var revived = reattached && entity.Deleted;
+        if (revived)
+        {
+            Revive(set, entity, now);
         }
 
         if (news && link.Outstanding > 0 && link.RecordId is not null)
@@ -227,7 +257,31 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         }
 
         Accepted(set, from, record);
-        return created ? IngestOutcome.Created : accepted.Count > 0 ? IngestOutcome.Updated : IngestOutcome.Unchanged;
+        return created ? IngestOutcome.Created : revived ? IngestOutcome.Revived : accepted.Count > 0 ? IngestOutcome.Updated : IngestOutcome.Unchanged;
+    }
+
+    /// <summary>
+    /// Makes a deleted entity live again: from now on it syncs as before, and <see cref="PlanWrites"/> brings every system
+    /// (back) to it. Deletes still queued (<c>propagate</c>) are dropped with the rest of those records' queued writes,
+    /// which are planned again from what each record is known to hold.
+    /// </summary>
+    public void Revive(SyncWorkingSet set, EntityState entity, DateTimeOffset now)
+    {
+        entity.Deleted = false;
+        entity.Version++;
+        entity.UpdatedAt = now;
+        set.Touch(entity);
+        foreach (var mapping in definition.Mappings)
+        {
+            if (set.Link(entity.Id, mapping) is { Outstanding: > 0 } link)
+            {
+                set.Commit.ClearedWrites.Add((definition.Name, entity.Id, mapping.Connection, mapping.RecordType));
+                link.Pending.Clear();
+                link.PendingOrigins.Clear();
+                link.Outstanding = 0;
+                set.Touch(link);
+            }
+        }
     }
 
     /// <summary>Plans the writes that bring every system the entity is written to up to its state.</summary>
@@ -326,6 +380,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         if (write.Operation == WriteOperation.Delete)
         {
             set.Unlink(link);
+            set.KeepDeleted(link, now);
             return;
         }
 
@@ -409,7 +464,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         return true;
     }
 
-    private IngestOutcome Delete(SyncWorkingSet set, Mapping from, LinkState link, DateTimeOffset now)
+    private IngestOutcome Delete(SyncWorkingSet set, Mapping from, LinkState link, SourceRecord record, DateTimeOffset now)
     {
         var policy = definition.Policy.Deletes;
         if (policy == DeletePolicy.Ignore)
@@ -417,7 +472,12 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             return IngestOutcome.Ignored;
         }
 
+        // Kept with the delete's own version and time: only a later version of the record revives the entity, not a late
+        // copy of the record from before it was deleted.
         set.Unlink(link);
+        link.RecordVersion = record.Version ?? link.RecordVersion;
+        link.RecordUpdatedAt = record.UpdatedAt ?? link.RecordUpdatedAt;
+        set.KeepDeleted(link, now);
         if (set.Entity(link.EntityId) is not { } entity)
         {
             return IngestOutcome.Deleted;
@@ -444,8 +504,54 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         return IngestOutcome.Deleted;
     }
 
-    /// <summary>Finds the entity an unlinked record belongs to: Isthmus's own create coming back, or an identity match.</summary>
-    private static (EntityState?, LinkState?) Attach(SyncWorkingSet set, Mapping from, SourceRecord record, Dictionary<string, JsonNode?> values, DateTimeOffset now)
+    /// <summary>
+    /// A record deleted before, coming back under its id, finds its entity through the link kept when it was deleted,
+    /// which is live again (with what the record held then as its base). <paramref name="stale"/>: the record is no later
+    /// than the copy seen when it was deleted (a late copy of it, not the record back).
+    /// </summary>
+    private (EntityState?, LinkState?) Reattach(SyncWorkingSet set, Mapping from, SourceRecord record, out bool stale)
+    {
+        stale = false;
+        if (set.DeletedLink(from, record.Id) is not { } deleted)
+        {
+            return (null, null);
+        }
+
+        if (set.Entity(deleted.EntityId) is not { } entity)
+        {
+            set.ForgetDeleted(from, record.Id);
+            return (null, null);
+        }
+
+        if (!IsNewer(record, deleted))
+        {
+            stale = true;
+            return (null, null);
+        }
+
+        switch (set.Link(entity.Id, from))
+        {
+            case null:
+                return (entity, set.Restore(from, deleted));
+            case { RecordId: null } creating:
+                // The entity came back already and its record here is being created again: the old record is back first, so
+                // it is taken instead (the create, whose values predate it, is dropped; the merge plans what it lacks).
+                set.Commit.ClearedWrites.Add((definition.Name, entity.Id, from.Connection, from.RecordType));
+                creating.Pending.Clear();
+                set.Unlink(creating);
+                return (entity, set.Restore(from, deleted));
+            default:
+                // The entity has another record here by now (created again after it came back): this one is no longer its.
+                set.ForgetDeleted(from, record.Id);
+                return (null, null);
+        }
+    }
+
+    /// <summary>
+    /// Finds the entity an unlinked record belongs to: Isthmus's own create coming back, or an identity match (a deleted
+    /// entity too: <c>Matched</c> says so, and the record revives it).
+    /// </summary>
+    private static (EntityState?, LinkState?, bool Matched) Attach(SyncWorkingSet set, Mapping from, SourceRecord record, Dictionary<string, JsonNode?> values, DateTimeOffset now)
     {
         foreach (var creating in set.Creating(from))
         {
@@ -453,18 +559,18 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             {
                 creating.RecordId = record.Id;
                 set.Touch(creating);
-                return (set.Entity(creating.EntityId), creating);
+                return (set.Entity(creating.EntityId), creating, false);
             }
         }
 
         foreach (var key in set.MatchKeys(values))
         {
-            if (set.Match(key) is { } id && set.Entity(id) is { Deleted: false } entity)
+            if (set.Match(key) is { } id && set.Entity(id) is { } entity)
             {
                 switch (set.Link(id, from))
                 {
                     case null:
-                        return (entity, set.AddLink(entity, from, "match", now));
+                        return (entity, set.AddLink(entity, from, "match", now), true);
                     case { RecordId: null } creating:
                         // The record Isthmus was about to create here exists already: take it, and drop the queued create
                         // (whose values predate this record); the merge plans whatever the record still lacks.
@@ -474,12 +580,12 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
                         creating.Source = "match";
                         creating.RecordId = record.Id;
                         set.Touch(creating);
-                        return (entity, creating);
+                        return (entity, creating, true);
                 }
             }
         }
 
-        return (null, null);
+        return (null, null, false);
     }
 
     private List<MappingProblem> Validate(Dictionary<string, JsonNode?> fields, bool created, DateTimeOffset now)
@@ -552,6 +658,19 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
     private static long? Number(string? version) =>
         long.TryParse(version, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    /// <summary>Whether <paramref name="record"/> is later than the copy <paramref name="link"/> last saw; true when nothing tells.</summary>
+    private static bool IsNewer(SourceRecord record, LinkState link)
+    {
+        if (record.Version is { } v && link.RecordVersion is { } seen
+            && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var a)
+            && long.TryParse(seen, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b))
+        {
+            return a > b;
+        }
+
+        return record.UpdatedAt is not { } at || link.RecordUpdatedAt is not { } last || at > last;
+    }
 
     private static bool IsStale(LinkState link, SourceRecord record)
     {

@@ -21,6 +21,8 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
     private readonly HashSet<LinkState> _dirtyLinks = [];
     private readonly List<LinkState> _unlinks = [];
     private readonly HashSet<(string, string)> _dirtyConflicts = [];
+    private readonly Dictionary<(string, string, string), LinkState> _deleted = new();
+    private readonly Dictionary<(string, string, string), LinkState?> _deletedChanges = new(); // null: forgotten
 
     public EntityDefinition Definition { get; } = definition;
 
@@ -33,9 +35,22 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
         var entityIds = new HashSet<string>(StringComparer.Ordinal);
         if (recordIds.Count > 0)
         {
+            var linked = new HashSet<string>(StringComparer.Ordinal);
             foreach (var link in await store.LinksByRecordAsync(Definition.Name, mapping.Connection, mapping.RecordType, recordIds, cancellationToken).ConfigureAwait(false))
             {
                 entityIds.Add(link.EntityId);
+                linked.Add(link.RecordId!);
+            }
+
+            // A record with no link may be one deleted before, coming back: it revives its entity.
+            var unlinked = recordIds.Where(id => !linked.Contains(id)).ToList();
+            if (unlinked.Count > 0)
+            {
+                foreach (var deleted in await store.DeletedLinksByRecordAsync(Definition.Name, mapping.Connection, mapping.RecordType, unlinked, cancellationToken).ConfigureAwait(false))
+                {
+                    _deleted[(deleted.Connection, deleted.RecordType, deleted.RecordId!)] = deleted;
+                    entityIds.Add(deleted.EntityId);
+                }
             }
         }
 
@@ -202,6 +217,42 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
         _unlinks.Add(link);
     }
 
+    /// <summary>The kept deleted link of a record (loaded by <see cref="LoadAsync"/>): the record was deleted, and this is what it last held.</summary>
+    public LinkState? DeletedLink(Mapping mapping, string recordId) => _deleted.GetValueOrDefault((mapping.Connection, mapping.RecordType, recordId));
+
+    /// <summary>Keeps a link just removed because its record was deleted (as of <paramref name="now"/>), so that the record coming back revives its entity.</summary>
+    public void KeepDeleted(LinkState link, DateTimeOffset now)
+    {
+        if (link.RecordId is not { } recordId)
+        {
+            return; // never created: nothing can come back
+        }
+
+        link.Pending.Clear();
+        link.PendingOrigins.Clear();
+        link.Outstanding = 0;
+        link.SyncedAt = now;
+        _deleted[(link.Connection, link.RecordType, recordId)] = link;
+        _deletedChanges[(link.Connection, link.RecordType, recordId)] = link;
+    }
+
+    /// <summary>Forgets a record's kept deleted link (it came back, or was linked again).</summary>
+    public void ForgetDeleted(Mapping mapping, string recordId)
+    {
+        var key = (mapping.Connection, mapping.RecordType, recordId);
+        _deleted.Remove(key);
+        _deletedChanges[key] = null;
+    }
+
+    /// <summary>Makes a kept deleted link live again: its record came back.</summary>
+    public LinkState Restore(Mapping mapping, LinkState deleted)
+    {
+        ForgetDeleted(mapping, deleted.RecordId!);
+        Track(deleted);
+        Touch(deleted);
+        return deleted;
+    }
+
     public SyncConflict? Conflict(string entityId, string field) => _conflicts.GetValueOrDefault((entityId, field));
 
     public void SetConflict(SyncConflict conflict)
@@ -241,7 +292,8 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
         foreach (var id in _dirtyEntities)
         {
             var entity = _entities[id];
-            var keys = entity.Deleted ? [] : MatchKeys(entity.Fields).ToList();
+            // A deleted entity keeps its keys: a new record that matches it revives it, rather than becoming a duplicate of it.
+            var keys = MatchKeys(entity.Fields).ToList();
             foreach (var key in keys)
             {
                 _matches.TryAdd(key, entity.Id);
@@ -252,6 +304,18 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
 
         Commit.Links.AddRange(_dirtyLinks);
         Commit.Unlinks.AddRange(_unlinks);
+        foreach (var (key, link) in _deletedChanges)
+        {
+            if (link is null)
+            {
+                Commit.ForgottenDeletedLinks.Add((Definition.Name, key.Item1, key.Item2, key.Item3));
+            }
+            else
+            {
+                Commit.DeletedLinks.Add(link);
+            }
+        }
+
         foreach (var key in _dirtyConflicts)
         {
             var conflict = _conflicts[key];

@@ -138,6 +138,28 @@ internal static class SyncApi
             var jobs = s.Engine.Sync.StartLoad(entity, connection, full == true ? "full" : "load");
             return await IsthmusApi.Audited(s, http, "sync.load", $"{entity} {connection ?? "all"}", Results.Accepted(value: jobs.Select(SyncViews.Job)));
         });
+        api.MapPost("/sync/{entity}/{id}/revive", (HostState s, HttpContext http, string entity, string id, CancellationToken ct) => Revive(s, http, entity, id, ct));
+        api.MapPost("/sync/{entity}/revive", async Task<IResult> (HostState s, HttpContext http, string entity, string? connection, string? recordType, string? recordId,
+            CancellationToken ct) =>
+        {
+            if (Entity(s, entity) is { } bad)
+            {
+                return bad;
+            }
+
+            if (string.IsNullOrWhiteSpace(connection) || string.IsNullOrWhiteSpace(recordId))
+            {
+                return Problem(400, "invalid_revive", $"Give 'connection' and 'recordId' (the record deleted in that system), or revive by the entity's id: POST /api/v1/sync/{entity}/<id>/revive.");
+            }
+
+            var (id, problem) = await s.Engine.Sync.DeletedEntityOfAsync(entity, connection, recordType, recordId, ct);
+            if (problem is null)
+            {
+                return await Revive(s, http, entity, id!, ct);
+            }
+
+            return problem.StartsWith("there is no", StringComparison.Ordinal) ? Problem(404, "not_found", Sentence(problem)) : Problem(400, "invalid_revive", Sentence(problem));
+        });
         api.MapGet("/sync/jobs", (HostState s) => s.Engine.Sync.Jobs.All.Select(SyncViews.Job));
         api.MapGet("/sync/jobs/{id:long}", (HostState s, long id) =>
             s.Engine.Sync.Jobs.Get(id) is { } job ? Results.Ok(SyncViews.Job(job)) : IsthmusApi.NotFound("sync job", id));
@@ -200,6 +222,25 @@ internal static class SyncApi
             ? await store.LinksByRecordAsync(entity, connection, mapping!.RecordType, [recordId], ct)
             : await store.LinkPageAsync(entity, connection, mapping!.RecordType, after, Limit(limit), ct);
         return Results.Ok(links.Select(SyncViews.Link));
+    }
+
+    /// <summary>Brings a deleted entity back (and every system to it); answers with the entity as it is now.</summary>
+    private static async Task<IResult> Revive(HostState s, HttpContext http, string entity, string id, CancellationToken ct)
+    {
+        if (Entity(s, entity) is { } bad)
+        {
+            return bad;
+        }
+
+        var sync = s.Engine.Sync;
+        if (await sync.ReviveAsync(entity, id, ct) is { } failure)
+        {
+            return failure.StartsWith("there is no", StringComparison.Ordinal) ? Problem(404, "not_found", Sentence(failure)) : Problem(409, "not_deleted", Sentence(failure));
+        }
+
+        var revived = (await sync.Store.EntitiesAsync(entity, [id], ct))[0];
+        var view = SyncViews.Entity(revived, await sync.Store.LinksOfAsync(entity, [id], ct), await sync.Store.QueuedWritesAsync(entity, [id], null, ct));
+        return await IsthmusApi.Audited(s, http, "sync.revive", $"{entity} {id}", Results.Ok(view));
     }
 
     /// <summary>The body of <c>PUT /api/v1/links</c>.</summary>

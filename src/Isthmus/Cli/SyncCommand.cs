@@ -3,12 +3,12 @@ using System.Text.Json;
 
 namespace Isthmus.Cli;
 
-/// <summary><c>isthmus sync status|load|jobs|errors|retry</c>: the state of two-way sync.</summary>
+/// <summary><c>isthmus sync status|load|jobs|errors|retry|revive</c>: the state of two-way sync.</summary>
 internal static class SyncCommand
 {
     public static Command Create()
     {
-        var command = new Command("sync", "Two-way sync: status, initial loads, jobs, and records that could not be applied.");
+        var command = new Command("sync", "Two-way sync: status, initial loads, jobs, records that could not be applied, and deleted entities to bring back.");
 
         var status = new Command("status", "Counts (entities, links, pending and dead writes, open conflicts and errors), change-feed cursors and running jobs.");
         ApiClient.AddOptions(status);
@@ -33,6 +33,38 @@ internal static class SyncCommand
         ApiClient.AddOptions(retry);
         retry.SetAction((parse, ct) => ApiClient.RunAsync(parse, HttpMethod.Post, $"sync/errors/{parse.GetValue(id)}/retry", null, Tables.PrintJson, ct));
         command.Subcommands.Add(retry);
+
+        command.Subcommands.Add(Revive());
+        return command;
+    }
+
+    private static Command Revive()
+    {
+        var entity = new Argument<string>("entity") { Description = "The entity, e.g. Customer." };
+        var entityId = new Argument<string?>("entity-id") { Description = "The deleted entity's id (or give the deleted record: --connection and --record-id).", Arity = ArgumentArity.ZeroOrOne };
+        var connection = new Option<string?>("--connection") { Description = "The system the record was deleted in." };
+        var recordId = new Option<string?>("--record-id") { Description = "The deleted record's id in that system." };
+        var recordType = new Option<string?>("--record-type") { Description = "The record type, when the entity maps to several on the connection." };
+        var command = new Command("revive", "Undo a delete: the entity syncs again, and its record is created again wherever it was deleted.")
+            { entity, entityId, connection, recordId, recordType };
+        ApiClient.AddOptions(command);
+        command.SetAction((parse, ct) =>
+        {
+            var name = Uri.EscapeDataString(parse.GetValue(entity)!);
+            if (parse.GetValue(entityId) is { } id)
+            {
+                return ApiClient.RunAsync(parse, HttpMethod.Post, $"sync/{name}/{Uri.EscapeDataString(id)}/revive", null, Tables.PrintJson, ct);
+            }
+
+            if (parse.GetValue(connection) is null || parse.GetValue(recordId) is null)
+            {
+                Console.Error.WriteLine("error: give the entity's id, or the deleted record as --connection <name> --record-id <id>.");
+                return Task.FromResult(2);
+            }
+
+            return ApiClient.RunAsync(parse, HttpMethod.Post, $"sync/{name}/revive"
+                + Query.Of(("connection", parse.GetValue(connection)), ("recordId", parse.GetValue(recordId)), ("recordType", parse.GetValue(recordType))), null, Tables.PrintJson, ct);
+        });
         return command;
     }
 

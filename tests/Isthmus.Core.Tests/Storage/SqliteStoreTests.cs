@@ -33,6 +33,40 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     private static EventDraft Draft(string id, string? key = "k1") => new(id, "order.created", key, null, null, null, Encoding.UTF8.GetBytes($"{{\"id\":\"{id}\"}}"));
 
     [Fact]
+    public async Task A_store_from_before_deleted_links_were_kept_upgrades_and_keeps_them_from_then_on()
+    {
+        // As a store written before the step that added them: the table and its schema version gone.
+        await _store.DisposeAsync();
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=False"))
+        {
+            old.Open();
+            using var command = old.CreateCommand();
+            command.CommandText = "DROP TABLE sync_deleted_links; DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version)";
+            command.ExecuteNonQuery();
+        }
+
+        _store = new SqliteStore(_path, "normal");
+        await _store.InitializeAsync(CancellationToken.None);
+        var link = new Isthmus.Sync.LinkState("Customer", "e1", "crm", "customers")
+        {
+            RecordId = "42", RecordVersion = "7", Source = "match", LinkedAt = Now, SyncedAt = Now.AddHours(1),
+            Base = { ["name"] = System.Text.Json.Nodes.JsonValue.Create("ABC") },
+        };
+        var deleted = new SyncCommit();
+        deleted.DeletedLinks.Add(link);
+        await _store.Sync.CommitAsync(deleted, CancellationToken.None);
+
+        var kept = Assert.Single(await _store.Sync.DeletedLinksByRecordAsync("Customer", "crm", "customers", ["42", "43"], CancellationToken.None));
+        Assert.Equal(("e1", "7", "match", Now.AddHours(1), "ABC"), (kept.EntityId, kept.RecordVersion, kept.Source, kept.SyncedAt, (string?)kept.Base["name"]));
+        Assert.Empty(await _store.Sync.LinksByRecordAsync("Customer", "crm", "customers", ["42"], CancellationToken.None)); // not a link
+
+        var forget = new SyncCommit();
+        forget.ForgottenDeletedLinks.Add(("Customer", "crm", "customers", "42"));
+        await _store.Sync.CommitAsync(forget, CancellationToken.None);
+        Assert.Empty(await _store.Sync.DeletedLinksByRecordAsync("Customer", "crm", "customers", ["42"], CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Closing_a_records_errors_closes_those_of_its_kind_refused_at_that_version_or_earlier()
     {
         static Isthmus.Sync.SyncError Error(string recordId, string kind, long? version, int second = 0) =>

@@ -112,6 +112,16 @@ internal sealed class FakeRecordSystem(string name, SharedClock? clock = null, L
         }
     }
 
+    /// <summary>A deleted record is restored as it was (a recycle bin): a new version, the same fields.</summary>
+    public SourceRecord Restore(string id)
+    {
+        lock (_gate)
+        {
+            var r = _records[id];
+            return Store(id, (JsonObject)r.Fields.DeepClone(), r.Version + 1, [], byUser: true);
+        }
+    }
+
     public JsonObject? Fields(string id)
     {
         lock (_gate)

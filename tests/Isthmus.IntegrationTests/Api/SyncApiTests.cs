@@ -201,6 +201,40 @@ public sealed class SyncApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deleted_customers_come_back_by_hand_through_the_cli_and_by_their_record_reappearing()
+    {
+        Sql("crm", "INSERT INTO customers VALUES ('1', 'ACME Ltd', 'A级', NULL, '2024-01-01 00:00:00'), ('2', 'Beta', 'B级', NULL, '2024-01-01 00:00:00')");
+        await LoadAsync();
+        await QuietAsync();
+
+        // Deleted in the ERP behind Isthmus's back: reconciliation finds them missing and deletes the customers (soft).
+        Sql("erp", "DELETE FROM customers");
+        await ReconcileAsync(dryRun: false);
+        await QuietAsync();
+        Assert.All((await _app.GetJsonAsync("/api/v1/entities/Customer")).GetProperty("items").EnumerateArray(), e => Assert.True(e.GetProperty("deleted").GetBoolean()));
+        Assert.Equal(0, Rows("erp", "SELECT COUNT(*) FROM customers"));
+
+        // By hand, named by the deleted record: the customer syncs again and is created again in the ERP.
+        var revived = await CliAsync("sync", "revive", "Customer", "--connection", "erp", "--record-id", "E1");
+        Assert.Contains("\"deleted\": false", revived);
+        await QuietAsync();
+        Assert.Equal("ACME Ltd", Rows("erp", "SELECT cust_name FROM customers WHERE code = 'E1'"));
+        var acme = (await _app.GetJsonAsync("/api/v1/links?entity=Customer&connection=crm&recordId=1")).EnumerateArray().Single().GetProperty("entityId").GetString();
+        Assert.Equal(HttpStatusCode.Conflict, (await Http.PostAsync($"/api/v1/sync/Customer/{acme}/revive", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.PostAsync("/api/v1/sync/Customer/revive?connection=erp&recordId=nope", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.PostAsync("/api/v1/sync/Customer/revive", null)).StatusCode);
+        Assert.Contains("sync.revive", (await _app.GetJsonAsync("/api/v1/audit")).EnumerateArray().Select(a => a.GetProperty("action").GetString()));
+
+        // The other one's record is restored in the ERP, renamed: it revives its customer, and the CRM gets the name.
+        Sql("erp", "INSERT INTO customers VALUES ('E-Beta', 'Beta Co', 'B', NULL, '2030-01-01 00:00:00', 99)");
+        await LoadAsync();
+        await QuietAsync();
+        Assert.Equal("Beta Co", Rows("crm", "SELECT name FROM customers WHERE id = '2'"));
+        Assert.Equal(2, (await _app.GetJsonAsync("/api/v1/entities/Customer")).GetProperty("items").GetArrayLength());
+        Assert.Matches("isthmus_sync_records_total\\{[^}]*outcome=\"revived\"", await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+    }
+
+    [Fact]
     public async Task Unknown_entities_connections_and_bad_bodies_are_refused_with_what_to_send()
     {
         var noEntity = await Http.GetAsync("/api/v1/entities/Order");
