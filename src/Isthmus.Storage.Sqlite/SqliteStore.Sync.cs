@@ -266,6 +266,10 @@ public sealed partial class SqliteStore : ISyncStore
             ReadEntity, cancellationToken, entity, afterId ?? "", limit);
 
     /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> EntityIdPageAsync(string entity, string? afterId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync("SELECT id FROM sync_entities WHERE entity = $0 AND id > $1 ORDER BY id LIMIT $2", r => r.GetString(0), cancellationToken, entity, afterId ?? "", limit);
+
+    /// <inheritdoc/>
     public Task<IReadOnlyList<EntityState>> UnlinkedEntitiesAsync(string entity, string connection, string recordType, string? afterId, int limit, CancellationToken cancellationToken) =>
         ReadAsync(
             """
@@ -454,11 +458,90 @@ public sealed partial class SqliteStore : ISyncStore
         writer.WriteEndObject();
     }
 
-    private static void ReadOrigins(JsonObject json, IDictionary<string, FieldOrigin> into)
+    /// <summary>
+    /// Reads what <see cref="WriteOrigins(Utf8JsonWriter, IEnumerable{KeyValuePair{string, FieldOrigin}}, Dictionary{string, JsonNode?}?)"/>
+    /// wrote, from the reader's start of the object to its end, without a node tree: every link and entity read has one.
+    /// </summary>
+    private static void ReadOrigins(ref Utf8JsonReader reader, Dictionary<string, FieldOrigin> into)
     {
-        foreach (var (field, origin) in json)
+        Expect(ref reader, JsonTokenType.StartObject);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            into[field] = new FieldOrigin((string)origin!["s"]!, FromMs((long)origin["at"]!)) { Step = origin["n"] is { } n ? (int)n : 0 };
+            var field = reader.GetString()!;
+            reader.Read();
+            Expect(ref reader, JsonTokenType.StartObject);
+            string? source = null;
+            long at = 0;
+            var step = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString();
+                reader.Read();
+                switch (name)
+                {
+                    case "s":
+                        source = reader.GetString();
+                        break;
+                    case "at":
+                        at = reader.GetInt64();
+                        break;
+                    case "n":
+                        step = reader.GetInt32();
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+
+            into[field] = new FieldOrigin(source ?? throw new JsonException($"the origin of '{field}' has no source"), FromMs(at)) { Step = step };
+        }
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type)
+    {
+        if (reader.TokenType != type)
+        {
+            throw new JsonException($"stored origins: expected {type}, found {reader.TokenType}");
+        }
+    }
+
+    // The column's UTF-8 text as SQLite holds it, rather than decoded to a string only to be encoded again.
+    private static byte[] Utf8(SqliteDataReader r, int column) => r.GetFieldValue<byte[]>(column);
+
+    private static void ReadOrigins(byte[] json, Dictionary<string, FieldOrigin> into)
+    {
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        ReadOrigins(ref reader, into);
+    }
+
+    /// <summary>A link's origins: <c>{"base": {…}, "pending": {…}}</c>.</summary>
+    private static void ReadLinkOrigins(byte[] json, LinkState link)
+    {
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "base":
+                    ReadOrigins(ref reader, link.BaseOrigins);
+                    break;
+                case "pending":
+                    ReadOrigins(ref reader, link.PendingOrigins);
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
         }
     }
 
@@ -471,17 +554,16 @@ public sealed partial class SqliteStore : ISyncStore
             Version = r.GetInt64(5),
             UpdatedAt = FromMs(r.GetInt64(6)),
         };
-        ReadOrigins(JsonNode.Parse(r.GetString(3))!.AsObject(), entity.Origins);
+        ReadOrigins(Utf8(r, 3), entity.Origins);
         return entity;
     }
 
     private static LinkState ReadLink(SqliteDataReader r)
     {
         var link = ReadLinkColumns(r);
-        if (!r.IsDBNull(13) && JsonNode.Parse(r.GetString(13)) is JsonObject origins)
+        if (!r.IsDBNull(13))
         {
-            ReadOrigins(origins["base"]!.AsObject(), link.BaseOrigins);
-            ReadOrigins(origins["pending"]!.AsObject(), link.PendingOrigins);
+            ReadLinkOrigins(Utf8(r, 13), link);
         }
 
         return link;
@@ -506,13 +588,13 @@ public sealed partial class SqliteStore : ISyncStore
         r.GetInt32(9), FromMs(r.GetInt64(10)), r.IsDBNull(11) ? null : r.GetString(11))
     {
         ExpectedVersion = r.FieldCount > 13 && !r.IsDBNull(13) ? r.GetString(13) : null,
-        Origins = r.FieldCount > 14 && !r.IsDBNull(14) ? WriteOrigins(r.GetString(14)) : null,
+        Origins = r.FieldCount > 14 && !r.IsDBNull(14) ? WriteOrigins(Utf8(r, 14)) : null,
     };
 
-    private static Dictionary<string, FieldOrigin> WriteOrigins(string json)
+    private static Dictionary<string, FieldOrigin> WriteOrigins(byte[] json)
     {
         var origins = new Dictionary<string, FieldOrigin>(StringComparer.Ordinal);
-        ReadOrigins(JsonNode.Parse(json)!.AsObject(), origins);
+        ReadOrigins(json, origins);
         return origins;
     }
 

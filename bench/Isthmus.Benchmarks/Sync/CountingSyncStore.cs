@@ -99,6 +99,9 @@ public sealed class CountingSyncStore(ISyncStore inner) : ISyncStore
         }, r => r);
     }
 
+    public Task<IReadOnlyList<string>> EntityIdPageAsync(string entity, string? afterId, int limit, CancellationToken cancellationToken) =>
+        Timed(nameof(EntityIdPageAsync), () => inner.EntityIdPageAsync(entity, afterId, limit, cancellationToken), r => r.Count);
+
     public Task<IReadOnlyList<EntityState>> EntityPageAsync(string entity, string? afterId, int limit, CancellationToken cancellationToken) =>
         Timed(nameof(EntityPageAsync), () => inner.EntityPageAsync(entity, afterId, limit, cancellationToken), r => r.Count);
 

@@ -136,6 +136,9 @@ public interface ISyncStore
     /// <summary>A page of entities (for the API and reconciliation), by id order after <paramref name="afterId"/>.</summary>
     Task<IReadOnlyList<EntityState>> EntityPageAsync(string entity, string? afterId, int limit, CancellationToken cancellationToken);
 
+    /// <summary>A page of entity ids by id order after <paramref name="afterId"/>, without reading the entities.</summary>
+    Task<IReadOnlyList<string>> EntityIdPageAsync(string entity, string? afterId, int limit, CancellationToken cancellationToken);
+
     /// <summary>Entities not deleted that have no link (not even one being created) to one connection's record type, by id order after <paramref name="afterId"/>.</summary>
     Task<IReadOnlyList<EntityState>> UnlinkedEntitiesAsync(string entity, string connection, string recordType, string? afterId, int limit, CancellationToken cancellationToken);
 

@@ -128,13 +128,22 @@ public sealed partial class SyncEngine
     private async Task LoadAsync(EntityDefinition definition, List<(Mapping Mapping, SyncJob Job)> reads, CancellationToken cancellationToken)
     {
         var failures = new Dictionary<SyncJob, string>();
+        HashSet<string>? planned = null;
         try
         {
-            foreach (var (mapping, job) in reads)
+            for (var i = 0; i < reads.Count; i++)
             {
+                var (mapping, job) = reads[i];
+
+                // Every other side is read by the time the last one is: a record of it can no longer be matched with one read
+                // later, so its writes are planned as its page is merged, from the entities and links already in hand, and sent
+                // while the rest is read. Not for a mapping with translated refs: the records they read in would plan writes too.
+                planned = i == reads.Count - 1 && failures.Count == 0 && !mapping.Fields.Any(f => f.RefRecordType is not null)
+                    ? new HashSet<string>(StringComparer.Ordinal)
+                    : null;
                 try
                 {
-                    await ReadFeedAsync(mapping, null, keepCursor: false, job, planWrites: false, cancellationToken).ConfigureAwait(false);
+                    await ReadFeedAsync(mapping, null, keepCursor: false, job, planWrites: planned is not null, cancellationToken, planned).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -145,12 +154,16 @@ public sealed partial class SyncEngine
 
             if (failures.Count == 0)
             {
-                await PlanAllWritesAsync(definition, cancellationToken).ConfigureAwait(false);
+                await PlanAllWritesAsync(definition, planned, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                // Records the failed read left out may exist on that side: creating them there now would make duplicates.
-                var why = $"nothing was written because reading {string.Join(", ", failures.Keys.Select(j => j.Connection))} failed; load again once it can be read";
+                // Records the failed read left out may exist on that side: creating them there now would make duplicates. The
+                // entities the last read merged before it failed had every other side read already, so their writes stand.
+                var failed = string.Join(", ", failures.Keys.Select(j => j.Connection));
+                var why = planned is { Count: > 0 }
+                    ? $"reading {failed} failed: only the {planned.Count:N0} entities merged from it before that were written; load again once it can be read"
+                    : $"nothing was written because reading {failed} failed; load again once it can be read";
                 foreach (var (_, job) in reads)
                 {
                     failures[job] = failures.TryGetValue(job, out var own) ? $"{own} ({why})" : why;
@@ -182,8 +195,15 @@ public sealed partial class SyncEngine
     }
 
     /// <summary>Plans the writes that bring every system up to every entity of <paramref name="definition"/>, a page at a time.</summary>
-    private async Task PlanAllWritesAsync(EntityDefinition definition, CancellationToken cancellationToken)
+    /// <param name="planned">Entities whose writes were planned already in this load (their ids only are read, to leave them out).</param>
+    private async Task PlanAllWritesAsync(EntityDefinition definition, HashSet<string>? planned, CancellationToken cancellationToken)
     {
+        if (planned is not null)
+        {
+            await PlanRestAsync(definition, planned, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         string? after = null;
         var done = false;
         while (!done)
@@ -218,25 +238,76 @@ public sealed partial class SyncEngine
         }
     }
 
-    private async Task<IngestSummary> ReadFeedAsync(Mapping mapping, string? cursor, bool keepCursor, SyncJob? job, bool planWrites, CancellationToken cancellationToken)
+    /// <summary>Plans the writes of every entity of <paramref name="definition"/> not in <paramref name="planned"/>, reading only their ids for the others.</summary>
+    private async Task PlanRestAsync(EntityDefinition definition, HashSet<string> planned, CancellationToken cancellationToken)
+    {
+        string? after = null;
+        while (true)
+        {
+            var ids = await _store.EntityIdPageAsync(definition.Name, after, PageSize, cancellationToken).ConfigureAwait(false);
+            if (ids.Count == 0)
+            {
+                return;
+            }
+
+            after = ids[^1];
+            var rest = ids.Where(id => !planned.Contains(id)).ToList();
+            if (rest.Count == 0)
+            {
+                continue;
+            }
+
+            await InLaneAsync(definition.Name, async () =>
+            {
+                var set = new SyncWorkingSet(definition);
+                await set.LoadEntitiesAsync(_store, rest, cancellationToken).ConfigureAwait(false);
+                var planner = new SyncPlanner(definition, Expressions);
+                var now = _time.GetUtcNow();
+                foreach (var id in rest)
+                {
+                    if (set.Entity(id) is { Deleted: false } entity)
+                    {
+                        planner.PlanWrites(set, entity, now);
+                    }
+                }
+
+                var commit = set.Seal();
+                await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+                Wake(commit);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <param name="planned">When given, collects the entities whose writes were planned as their records were merged.</param>
+    private async Task<IngestSummary> ReadFeedAsync(Mapping mapping, string? cursor, bool keepCursor, SyncJob? job, bool planWrites, CancellationToken cancellationToken,
+        HashSet<string>? planned = null)
     {
         var connector = RecordConnector(mapping.Connection);
         var total = IngestSummary.Zero;
-        var next = connector.ReadChangesAsync(mapping.RecordType, cursor, PageSize, cancellationToken).AsTask();
+
+        // A page is read and mapped (mapping needs no state) on its own while the one before is merged in the lane, so the
+        // system's answer, the mapping and the store's work overlap.
+        Task<(RecordPage Page, MappedPage Mapped)> ReadAsync(string? from) => Task.Run(async () =>
+        {
+            var page = await connector.ReadChangesAsync(mapping.RecordType, from, PageSize, cancellationToken).ConfigureAwait(false);
+            return (page, Map(mapping, page.Records));
+        }, cancellationToken);
+
+        var next = ReadAsync(cursor);
         while (true)
         {
-            var page = await next.ConfigureAwait(false);
+            var (page, mapped) = await next.ConfigureAwait(false);
             if (page.Records.Count == 0 && (page.Cursor is null || page.Cursor == cursor))
             {
                 return total;
             }
 
-            // The next page is read while this one is merged, so the system's answer and the store's work overlap.
-            next = page.More ? connector.ReadChangesAsync(mapping.RecordType, page.Cursor, PageSize, cancellationToken).AsTask() : Task.FromResult(page);
+            next = page.More ? ReadAsync(page.Cursor) : Task.FromResult((page, mapped));
             IngestSummary summary;
             try
             {
-                summary = await IngestAsync(mapping, page.Records, keepCursor ? page.Cursor : null, planWrites, cancellationToken).ConfigureAwait(false);
+                summary = await IngestAsync(mapping, page.Records, keepCursor ? page.Cursor : null, planWrites, cancellationToken, planned: planned, premapped: mapped)
+                    .ConfigureAwait(false);
             }
             catch
             {

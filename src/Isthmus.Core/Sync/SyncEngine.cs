@@ -71,18 +71,19 @@ public sealed partial class SyncEngine : IAsyncDisposable
 
     /// <param name="depth">How many referring records up the stack wait for these to be taken in.</param>
     /// <param name="chain">The records being taken in up the stack; <c>null</c> at the top, where a chain of its own starts.</param>
+    /// <param name="planned">When given, collects the entities whose writes were planned (records created, updated or unchanged).</param>
+    /// <param name="premapped">The records mapped already (<see cref="Map"/>), by the read that fetched them.</param>
     internal async Task<IngestSummary> IngestAsync(Mapping mapping, IReadOnlyList<SourceRecord> records, string? cursor, bool planWrites, CancellationToken cancellationToken,
-        int depth = 0, RefChain? chain = null)
+        int depth = 0, RefChain? chain = null, HashSet<string>? planned = null, MappedPage? premapped = null)
     {
         var definition = Model.Entity(mapping.Entity) ?? throw new InvalidOperationException($"entity '{mapping.Entity}' is no longer configured");
-        var now = _time.GetUtcNow();
         var expressions = Expressions;
         var own = chain is null && depth == 0 ? new RefChain(defers: true) : null;
         chain ??= own;
 
         // Mapping needs no state, so it happens before the lane is taken; so does reading in the records that refs point at
         // (in their own entity's lane).
-        var mapped = records.Select(r => r.Deleted ? (new Dictionary<string, JsonNode?>(), new List<MappingProblem>()) : RecordMapper.In(mapping, r.Fields, expressions, now)).ToList();
+        var (mapped, now) = premapped ?? Map(mapping, records);
         await TranslateRefsAsync(mapping, records, mapped, depth < MaxRefDepth, planWrites, depth, chain, cancellationToken).ConfigureAwait(false);
         var counts = new int[8];
         await InLaneAsync(mapping.Entity, async () =>
@@ -93,7 +94,13 @@ public sealed partial class SyncEngine : IAsyncDisposable
             var planner = new SyncPlanner(definition, expressions);
             for (var i = 0; i < records.Count; i++)
             {
-                counts[(int)planner.Ingest(set, mapping, records[i], mapped[i], now, planWrites)]++;
+                var outcome = planner.Ingest(set, mapping, records[i], mapped[i], now, planWrites);
+                counts[(int)outcome]++;
+                if (planned is not null && outcome is IngestOutcome.Created or IngestOutcome.Updated or IngestOutcome.Unchanged
+                    && set.LinkOfRecord(mapping, records[i].Id) is { } link)
+                {
+                    planned.Add(link.EntityId);
+                }
             }
 
             var commit = set.Seal();
@@ -114,6 +121,17 @@ public sealed partial class SyncEngine : IAsyncDisposable
         }
 
         return summary;
+    }
+
+    /// <summary>Records mapped to model values (a deleted record to none), and the time they were mapped at, which counts as the time they were read.</summary>
+    internal sealed record MappedPage(List<(Dictionary<string, JsonNode?> Values, List<MappingProblem> Problems)> Values, DateTimeOffset Now);
+
+    /// <summary>Maps records of <paramref name="mapping"/> to model values.</summary>
+    private MappedPage Map(Mapping mapping, IReadOnlyList<SourceRecord> records)
+    {
+        var now = _time.GetUtcNow();
+        var expressions = Expressions;
+        return new(records.Select(r => r.Deleted ? (new Dictionary<string, JsonNode?>(), new List<MappingProblem>()) : RecordMapper.In(mapping, r.Fields, expressions, now)).ToList(), now);
     }
 
     /// <summary>

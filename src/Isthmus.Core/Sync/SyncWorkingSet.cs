@@ -181,8 +181,18 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
 
     public LinkState? LinkOfRecord(Mapping mapping, string recordId) => _byRecord.GetValueOrDefault((mapping.Connection, mapping.RecordType, recordId));
 
-    public IEnumerable<LinkState> Creating(Mapping mapping) =>
-        _creating.TryGetValue((mapping.Connection, mapping.RecordType), out var list) ? list.Where(l => l.RecordId is null) : [];
+    public IEnumerable<LinkState> Creating(Mapping mapping)
+    {
+        if (!_creating.TryGetValue((mapping.Connection, mapping.RecordType), out var list))
+        {
+            return [];
+        }
+
+        // A link added for a new record is tracked before it learns its record id: dropping those as they go keeps a page of
+        // new records from walking every earlier one of the page.
+        list.RemoveAll(l => l.RecordId is not null);
+        return list;
+    }
 
     public string? Match(string key) => _matches.GetValueOrDefault(key);
 

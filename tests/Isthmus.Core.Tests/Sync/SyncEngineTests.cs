@@ -245,6 +245,85 @@ public sealed class SyncEngineTests
     }
 
     [Fact]
+    public async Task A_load_of_the_last_side_queues_each_pages_writes_while_the_next_pages_are_read()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        var erp = h.Systems["erp"];
+        for (var i = 0; i < 2500; i++)
+        {
+            erp.Edit($"E{i:D4}", new JsonObject { ["tax_no"] = $"9{i:D5}", ["cust_name"] = $"Customer {i}", ["limit_cents"] = i * 100 });
+        }
+
+        // Pages of 1,000: the third is read once the first is merged (the second is read while the first is).
+        long? queuedAtThirdRead = null;
+        erp.BeforeRead = () =>
+        {
+            erp.BeforeRead = () =>
+            {
+                erp.BeforeRead = async () => queuedAtThirdRead = (await h.Store.CountsAsync(CancellationToken.None)).GetValueOrDefault("writes.pending");
+                return Task.CompletedTask;
+            };
+            return Task.CompletedTask;
+        };
+
+        var job = h.Engine.StartLoad("Customer", "erp").Single();
+        await job.Completion;
+        Assert.Equal("done", job.Status);
+        Assert.True(queuedAtThirdRead >= 1000, $"writes queued when the third page was read: {queuedAtThirdRead}");
+        Assert.Equal(2500, await h.FlushWritesAsync());
+
+        var crm = h.Systems["crm"];
+        Assert.Equal(2500, crm.Ids.Count);
+        Assert.Equal(2500, crm.Ids.Select(id => (string?)crm.Fields(id)!["uscc"]).Distinct().Count());
+        Assert.Equal(0, await h.FlushWritesAsync());
+
+        // Loading again finds every record as it is: nothing new to write.
+        job = h.Engine.StartLoad("Customer", "erp").Single();
+        await job.Completion;
+        Assert.Equal(2500, job.Summary.Unchanged);
+        Assert.Equal(0, await h.FlushWritesAsync());
+        Assert.Equal(2500, crm.Ids.Count);
+    }
+
+    [Fact]
+    public async Task A_load_whose_last_read_fails_part_way_writes_the_entities_it_merged_and_says_so()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml, "crm", "erp");
+        var erp = h.Systems["erp"];
+        for (var i = 0; i < 2500; i++)
+        {
+            erp.Edit($"E{i:D4}", new JsonObject { ["tax_no"] = $"9{i:D5}", ["cust_name"] = $"Customer {i}" });
+        }
+
+        // The second read succeeds and the third fails: two pages are merged.
+        erp.BeforeRead = () =>
+        {
+            erp.BeforeRead = () =>
+            {
+                erp.ReadFailure = new InvalidOperationException("the ERP went away");
+                return Task.CompletedTask;
+            };
+            return Task.CompletedTask;
+        };
+
+        var job = h.Engine.StartLoad("Customer", "erp").Single();
+        await job.Completion;
+        Assert.Equal("failed", job.Status);
+        Assert.Contains("the ERP went away", job.Error, StringComparison.Ordinal);
+        Assert.Contains("only the 2,000 entities merged from it before that were written", job.Error, StringComparison.Ordinal);
+        Assert.Equal(2000, await h.FlushWritesAsync());
+        Assert.Equal(2000, h.Systems["crm"].Ids.Count);
+
+        // Once the ERP answers, loading again writes the rest and nothing twice.
+        erp.ReadFailure = null;
+        job = h.Engine.StartLoad("Customer", "erp").Single();
+        await job.Completion;
+        Assert.Equal("done", job.Status);
+        Assert.Equal(500, await h.FlushWritesAsync());
+        Assert.Equal(2500, h.Systems["crm"].Ids.Count);
+    }
+
+    [Fact]
     public async Task The_source_of_truth_wins_over_a_stale_write_from_another_system()
     {
         // The CRM shows the limit too, but the ERP owns it.
