@@ -71,7 +71,7 @@ public sealed partial class SyncEngine : IAsyncDisposable
 
     /// <param name="depth">How many referring records up the stack wait for these to be taken in.</param>
     /// <param name="chain">The records being taken in up the stack; <c>null</c> at the top, where a chain of its own starts.</param>
-    /// <param name="planned">When given, collects the entities whose writes were planned (records created, updated or unchanged).</param>
+    /// <param name="planned">When given, collects the entities whose writes were planned (records created, updated, unchanged or revived).</param>
     /// <param name="premapped">The records mapped already (<see cref="Map"/>), by the read that fetched them.</param>
     internal async Task<IngestSummary> IngestAsync(Mapping mapping, IReadOnlyList<SourceRecord> records, string? cursor, bool planWrites, CancellationToken cancellationToken,
         int depth = 0, RefChain? chain = null, HashSet<string>? planned = null, MappedPage? premapped = null)
@@ -96,7 +96,7 @@ public sealed partial class SyncEngine : IAsyncDisposable
             {
                 var outcome = planner.Ingest(set, mapping, records[i], mapped[i], now, planWrites);
                 counts[(int)outcome]++;
-                if (planned is not null && outcome is IngestOutcome.Created or IngestOutcome.Updated or IngestOutcome.Unchanged
+                if (planned is not null && outcome is IngestOutcome.Created or IngestOutcome.Updated or IngestOutcome.Unchanged or IngestOutcome.Revived
                     && set.LinkOfRecord(mapping, records[i].Id) is { } link)
                 {
                     planned.Add(link.EntityId);
