@@ -33,6 +33,36 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     private static EventDraft Draft(string id, string? key = "k1") => new(id, "order.created", key, null, null, null, Encoding.UTF8.GetBytes($"{{\"id\":\"{id}\"}}"));
 
     [Fact]
+    public async Task A_store_from_before_events_lost_their_key_index_upgrades_and_still_lists_the_events_of_a_key()
+    {
+        await _store.AppendEventAsync("hook", Draft("a", "k1"), Now, null, CancellationToken.None);
+        await _store.AppendEventAsync("hook", Draft("b", "k2"), Now, null, CancellationToken.None);
+        await _store.AppendEventAsync("hook", Draft("c", "k1"), Now, null, CancellationToken.None);
+        await _store.DisposeAsync();
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=False"))
+        {
+            old.Open();
+            using var command = old.CreateCommand();
+            command.CommandText = "CREATE INDEX events_key ON events (key, seq); DELETE FROM schema_version WHERE version >= 9";
+            command.ExecuteNonQuery();
+        }
+
+        _store = new SqliteStore(_path, "normal");
+        await _store.InitializeAsync(CancellationToken.None);
+
+        using (var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=False"))
+        {
+            check.Open();
+            using var command = check.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_key'";
+            Assert.Equal(0L, (long)command.ExecuteScalar()!);
+        }
+
+        var events = await _store.Admin.ListEventsAsync(new EventQuery(Key: "k1"), CancellationToken.None);
+        Assert.Equal(["c", "a"], events.Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task A_store_from_before_deleted_links_were_kept_upgrades_and_keeps_them_from_then_on()
     {
         // As a store written before the step that added them: the table and its schema version gone.
@@ -41,7 +71,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         {
             old.Open();
             using var command = old.CreateCommand();
-            command.CommandText = "DROP TABLE sync_deleted_links; DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version)";
+            command.CommandText = "DROP TABLE sync_deleted_links; DELETE FROM schema_version WHERE version >= 8";
             command.ExecuteNonQuery();
         }
 
