@@ -221,19 +221,7 @@ public sealed partial class SyncEngine
                 after = page[^1].Id;
                 var set = new SyncWorkingSet(definition);
                 await set.AdoptEntitiesAsync(_store, page, cancellationToken).ConfigureAwait(false);
-                var planner = new SyncPlanner(definition, Expressions);
-                var now = _time.GetUtcNow();
-                foreach (var id in page.Select(e => e.Id))
-                {
-                    if (set.Entity(id) is { Deleted: false } entity)
-                    {
-                        planner.PlanWrites(set, entity, now);
-                    }
-                }
-
-                var commit = set.Seal();
-                await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
-                Wake(commit);
+                await PlanWritesAsync(set, page.Select(e => e.Id), cancellationToken).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -261,21 +249,27 @@ public sealed partial class SyncEngine
             {
                 var set = new SyncWorkingSet(definition);
                 await set.LoadEntitiesAsync(_store, rest, cancellationToken).ConfigureAwait(false);
-                var planner = new SyncPlanner(definition, Expressions);
-                var now = _time.GetUtcNow();
-                foreach (var id in rest)
-                {
-                    if (set.Entity(id) is { Deleted: false } entity)
-                    {
-                        planner.PlanWrites(set, entity, now);
-                    }
-                }
-
-                var commit = set.Seal();
-                await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
-                Wake(commit);
+                await PlanWritesAsync(set, rest, cancellationToken).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>In the entity's lane: plans the writes of the loaded entities <paramref name="ids"/> (deleted ones have none), commits them and wakes their writers.</summary>
+    private async Task PlanWritesAsync(SyncWorkingSet set, IEnumerable<string> ids, CancellationToken cancellationToken)
+    {
+        var planner = new SyncPlanner(set.Definition, Expressions);
+        var now = _time.GetUtcNow();
+        foreach (var id in ids)
+        {
+            if (set.Entity(id) is { Deleted: false } entity)
+            {
+                planner.PlanWrites(set, entity, now);
+            }
+        }
+
+        var commit = set.Seal();
+        await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
+        Wake(commit);
     }
 
     /// <param name="planned">When given, collects the entities whose writes were planned as their records were merged.</param>

@@ -30,6 +30,24 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Closes the store, runs <paramref name="sql"/> on its file (to make it look like an older store), and opens it again.</summary>
+    private async Task ReopenAfterAsync(string sql)
+    {
+        await _store.DisposeAsync();
+        OnFile(sql);
+        _store = new SqliteStore(_path, "normal");
+        await _store.InitializeAsync(CancellationToken.None);
+    }
+
+    private object? OnFile(string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
     private static EventDraft Draft(string id, string? key = "k1") => new(id, "order.created", key, null, null, null, Encoding.UTF8.GetBytes($"{{\"id\":\"{id}\"}}"));
 
     [Fact]
@@ -38,25 +56,9 @@ public sealed class SqliteStoreTests : IAsyncLifetime
         await _store.AppendEventAsync("hook", Draft("a", "k1"), Now, null, CancellationToken.None);
         await _store.AppendEventAsync("hook", Draft("b", "k2"), Now, null, CancellationToken.None);
         await _store.AppendEventAsync("hook", Draft("c", "k1"), Now, null, CancellationToken.None);
-        await _store.DisposeAsync();
-        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=False"))
-        {
-            old.Open();
-            using var command = old.CreateCommand();
-            command.CommandText = "CREATE INDEX events_key ON events (key, seq); DELETE FROM schema_version WHERE version >= 9";
-            command.ExecuteNonQuery();
-        }
+        await ReopenAfterAsync("CREATE INDEX events_key ON events (key, seq); DELETE FROM schema_version WHERE version >= 9");
 
-        _store = new SqliteStore(_path, "normal");
-        await _store.InitializeAsync(CancellationToken.None);
-
-        using (var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=False"))
-        {
-            check.Open();
-            using var command = check.CreateCommand();
-            command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_key'";
-            Assert.Equal(0L, (long)command.ExecuteScalar()!);
-        }
+        Assert.Equal(0L, OnFile("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_key'"));
 
         var events = await _store.Admin.ListEventsAsync(new EventQuery(Key: "k1"), CancellationToken.None);
         Assert.Equal(["c", "a"], events.Select(e => e.Id));
@@ -66,17 +68,7 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     public async Task A_store_from_before_deleted_links_were_kept_upgrades_and_keeps_them_from_then_on()
     {
         // As a store written before the step that added them: the table and its schema version gone.
-        await _store.DisposeAsync();
-        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=False"))
-        {
-            old.Open();
-            using var command = old.CreateCommand();
-            command.CommandText = "DROP TABLE sync_deleted_links; DELETE FROM schema_version WHERE version >= 8";
-            command.ExecuteNonQuery();
-        }
-
-        _store = new SqliteStore(_path, "normal");
-        await _store.InitializeAsync(CancellationToken.None);
+        await ReopenAfterAsync("DROP TABLE sync_deleted_links; DELETE FROM schema_version WHERE version >= 8");
         var link = new Isthmus.Sync.LinkState("Customer", "e1", "crm", "customers")
         {
             RecordId = "42", RecordVersion = "7", Source = "match", LinkedAt = Now, SyncedAt = Now.AddHours(1),
