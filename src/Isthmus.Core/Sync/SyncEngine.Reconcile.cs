@@ -119,6 +119,12 @@ public sealed partial class SyncEngine
                     checkedCount++;
                     var link = compare.LinkOfRecord(mapping, record.Id);
                     var entity = link is null ? null : compare.Entity(link.EntityId);
+                    if (link is null && compare.DeletedLink(mapping, record.Id) is { } deleted && !SyncPlanner.IsNewer(record, deleted))
+                    {
+                        inFlight++; // a copy from before its delete, read before the delete was done or acknowledged; not drift
+                        continue;
+                    }
+
                     if (link is null || entity is null)
                     {
                         extra++;

@@ -269,7 +269,6 @@ public sealed partial class SyncEngine : IAsyncDisposable
                 link.RecordId = recordId;
                 set.Touch(link);
                 set.ForgetDeleted(mapping, recordId); // linked by hand now: it no longer comes back to the entity it was deleted from
-
             }
 
             new SyncPlanner(definition!, Expressions).Ingest(set, mapping, record, mapped, now);

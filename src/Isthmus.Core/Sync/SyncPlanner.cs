@@ -660,7 +660,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         long.TryParse(version, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     /// <summary>Whether <paramref name="record"/> is later than the copy <paramref name="link"/> last saw; true when nothing tells.</summary>
-    private static bool IsNewer(SourceRecord record, LinkState link)
+    internal static bool IsNewer(SourceRecord record, LinkState link)
     {
         if (record.Version is { } v && link.RecordVersion is { } seen
             && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var a)

@@ -86,6 +86,17 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
             }
         }
 
+        // A record with no link may be one deleted since the feed was read (or coming back): the comparison tells them apart.
+        var linked = rows.Select(r => r.Link.RecordId).ToHashSet(StringComparer.Ordinal);
+        var unlinked = recordIds.Where(id => !linked.Contains(id)).ToList();
+        if (unlinked.Count > 0)
+        {
+            foreach (var deleted in await store.DeletedLinksByRecordAsync(Definition.Name, mapping.Connection, mapping.RecordType, unlinked, cancellationToken).ConfigureAwait(false))
+            {
+                _deleted[(deleted.Connection, deleted.RecordType, deleted.RecordId!)] = deleted;
+            }
+        }
+
         var ids = rows.Select(r => r.Link.EntityId).Distinct().ToList();
         if (ids.Count == 0)
         {

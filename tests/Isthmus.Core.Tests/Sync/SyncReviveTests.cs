@@ -35,6 +35,30 @@ public sealed class SyncReviveTests
     }
 
     [Fact]
+    public async Task A_copy_of_a_deleted_record_read_before_its_delete_is_not_drift_and_does_not_revive_it()
+    {
+        await using var h = await SyncHarness.StartAsync(Yaml("soft"), "crm", "erp");
+        var (id, _) = await CustomerAsync(h);
+
+        // The delete is taken in while the CRM's feed still holds the record as it was (read before the delete, or a feed
+        // that lags): what reconciliation reads then is a late copy of a deleted record, not a record Isthmus never saw.
+        var crm = h.Systems["crm"];
+        var before = Assert.Single((await crm.ReadChangesAsync("customers", null, 10, CancellationToken.None)).Records);
+        var tombstone = before with { Version = (long.Parse(before.Version!, System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), Deleted = true };
+        await h.Engine.IngestAsync(h.Mapping("Customer", "crm"), [tombstone], null, CancellationToken.None);
+        Assert.True(Assert.Single(await EntitiesAsync(h)).Deleted);
+
+        var dry = await h.Engine.ReconcileAsync("Customer", dryRun: true, CancellationToken.None);
+        Assert.DoesNotContain(dry.Items, i => i.Connection == "crm");
+        Assert.Equal(1, dry.Connections.Single(m => m.Connection == "crm").InFlight);
+
+        await h.Engine.ReconcileAsync("Customer", dryRun: false, CancellationToken.None);
+        var entity = Assert.Single(await EntitiesAsync(h));
+        Assert.Equal(id, entity.Id);
+        Assert.True(entity.Deleted);
+    }
+
+    [Fact]
     public async Task A_record_restored_after_a_soft_delete_revives_its_entity_and_gets_what_was_merged_meanwhile()
     {
         await using var h = await SyncHarness.StartAsync(Yaml("soft"), "crm", "erp");

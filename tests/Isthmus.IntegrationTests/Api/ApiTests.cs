@@ -65,7 +65,11 @@ public sealed class ApiTests() : IsthmusTest(Forward("/x"))
         await App.SendAsync(new { id = "m1", type = "t", data = new { key = "1" } });
         await App.SendAsync(new { id = "m2" }, r => r.Headers.Remove("X-Hub-Signature-256"));
         await App.Sink.WaitForAsync(r => r.Count == 1);
-        var metrics = await anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        // The latency is recorded when the delivery's answer is, which can come a moment after the sink has the request.
+        var metrics = "";
+        await Sync.Wait.UntilAsync(async () => (metrics = await anonymous.GetStringAsync(new Uri("/metrics", UriKind.Relative)))
+            .Contains("isthmus_delivery_latency_seconds_bucket", StringComparison.Ordinal), "the delivery's latency never reached /metrics");
         Assert.Contains("isthmus_events_accepted_total", metrics, StringComparison.Ordinal);
         Assert.Contains("isthmus_events_duplicate_total", metrics, StringComparison.Ordinal);
         Assert.Matches("isthmus_events_rejected_total\\{[^}]*reason=\"unauthorized\"", metrics);

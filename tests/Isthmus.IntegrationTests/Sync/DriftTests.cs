@@ -91,14 +91,16 @@ public sealed class DriftTests
         var writesBefore = s.Writes();
 
         var dry = await SyncCalls.ReconcileAsync(s, "Customer", dryRun: true);
-        var items = dry.Items.Select(i => $"{i.Kind} {i.Connection}/{i.RecordId} " + string.Join(",", i.Fields.Select(f => $"{f.Field}:{(string?)f.Record}<>{(string?)f.Model}"))).Order().ToList();
-        Assert.Equal(
+        List<string> Items(Isthmus.Sync.ReconciliationReport report) =>
+            report.Items.Select(i => $"{i.Kind} {i.Connection}/{i.RecordId} " + string.Join(",", i.Fields.Select(f => $"{f.Field}:{(string?)f.Record}<>{(string?)f.Model}"))).Order().ToList();
+        List<string> drift =
             [
                 $"differing crm/{crmOf["91310000MA1FL0002Y"]} credit:C<>B",
                 "differing db/1 name:甲公司改<>甲公司",
                 $"extra crm/{outside["id"]} ",
                 "missing db/3 ",
-            ], items);
+            ];
+        Assert.Equal(drift, Items(dry));
         Assert.Equal(4, dry.Drift);
 
         // A dry run changes nothing anywhere.
@@ -111,6 +113,7 @@ public sealed class DriftTests
         // The real one repairs by policy: changes made behind the back are read in as the changes they are and
         // written across; the deleted row's customer is deleted in the CRM too; the record added outside is linked and created.
         var repair = await SyncCalls.ReconcileAsync(s, "Customer", dryRun: false);
+        Assert.Equal(drift, Items(repair));
         Assert.Equal(4, repair.Drift);
         await s.SettleAsync();
         Assert.Equal("甲公司改", (string?)s.Find("crm", "uscc", "91310000MA1FL0001X")!["company_full_name"]);
