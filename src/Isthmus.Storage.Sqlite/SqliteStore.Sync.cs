@@ -158,8 +158,8 @@ public sealed partial class SqliteStore : ISyncStore
                 foreach (var key in keys)
                 {
                     // A deleted entity keeps its keys (a record matching it revives it), but gives them up to a live entity.
-                session.Statement(entity.Deleted ? "INSERT OR IGNORE INTO sync_match (entity, key, id) VALUES (?, ?, ?)" : MatchLive)
-                    .Text(entity.Entity).Text(key).Text(entity.Id).Run();
+                    session.Statement(entity.Deleted ? "INSERT OR IGNORE INTO sync_match (entity, key, id) VALUES (?, ?, ?)" : MatchLive)
+                        .Text(entity.Entity).Text(key).Text(entity.Id).Run();
                 }
             }
 
