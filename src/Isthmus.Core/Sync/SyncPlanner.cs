@@ -660,28 +660,24 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         long.TryParse(version, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     /// <summary>Whether <paramref name="record"/> is later than the copy <paramref name="link"/> last saw; true when nothing tells.</summary>
-    internal static bool IsNewer(SourceRecord record, LinkState link)
+    internal static bool IsNewer(SourceRecord record, LinkState link) => Age(record, link) is null or > 0;
+
+    private static bool IsStale(LinkState link, SourceRecord record) => Age(record, link) < 0;
+
+    /// <summary>
+    /// How <paramref name="record"/> compares with the copy <paramref name="link"/> last saw: by version when both have a
+    /// numeric one, else by updated-at when both have one; <c>null</c> when nothing tells.
+    /// </summary>
+    private static int? Age(SourceRecord record, LinkState link)
     {
         if (record.Version is { } v && link.RecordVersion is { } seen
             && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var a)
             && long.TryParse(seen, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b))
         {
-            return a > b;
+            return a.CompareTo(b);
         }
 
-        return record.UpdatedAt is not { } at || link.RecordUpdatedAt is not { } last || at > last;
-    }
-
-    private static bool IsStale(LinkState link, SourceRecord record)
-    {
-        if (record.Version is { } v && link.RecordVersion is { } seen
-            && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var a)
-            && long.TryParse(seen, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b))
-        {
-            return a < b;
-        }
-
-        return record.UpdatedAt is { } at && link.RecordUpdatedAt is { } last && at < last;
+        return record.UpdatedAt is { } at && link.RecordUpdatedAt is { } last ? at.CompareTo(last) : null;
     }
 
     private static void SetRank(Dictionary<string, FieldOrigin> ranks, string field, FieldOrigin? rank)

@@ -43,14 +43,9 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
             }
 
             // A record with no link may be one deleted before, coming back: it revives its entity.
-            var unlinked = recordIds.Where(id => !linked.Contains(id)).ToList();
-            if (unlinked.Count > 0)
+            foreach (var deleted in await LoadDeletedAsync(store, mapping, recordIds, linked, cancellationToken).ConfigureAwait(false))
             {
-                foreach (var deleted in await store.DeletedLinksByRecordAsync(Definition.Name, mapping.Connection, mapping.RecordType, unlinked, cancellationToken).ConfigureAwait(false))
-                {
-                    _deleted[(deleted.Connection, deleted.RecordType, deleted.RecordId!)] = deleted;
-                    entityIds.Add(deleted.EntityId);
-                }
+                entityIds.Add(deleted.EntityId);
             }
         }
 
@@ -87,15 +82,7 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
         }
 
         // A record with no link may be one deleted since the feed was read (or coming back): the comparison tells them apart.
-        var linked = rows.Select(r => r.Link.RecordId).ToHashSet(StringComparer.Ordinal);
-        var unlinked = recordIds.Where(id => !linked.Contains(id)).ToList();
-        if (unlinked.Count > 0)
-        {
-            foreach (var deleted in await store.DeletedLinksByRecordAsync(Definition.Name, mapping.Connection, mapping.RecordType, unlinked, cancellationToken).ConfigureAwait(false))
-            {
-                _deleted[(deleted.Connection, deleted.RecordType, deleted.RecordId!)] = deleted;
-            }
-        }
+        await LoadDeletedAsync(store, mapping, recordIds, rows.Select(r => r.Link.RecordId!).ToHashSet(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
 
         var ids = rows.Select(r => r.Link.EntityId).Distinct().ToList();
         if (ids.Count == 0)
@@ -238,7 +225,29 @@ internal sealed class SyncWorkingSet(EntityDefinition definition)
         _unlinks.Add(link);
     }
 
-    /// <summary>The kept deleted link of a record (loaded by <see cref="LoadAsync"/>): the record was deleted, and this is what it last held.</summary>
+    /// <summary>Loads the kept deleted links of those of <paramref name="recordIds"/> that are not <paramref name="linked"/>, and returns them.</summary>
+    private async Task<IReadOnlyList<LinkState>> LoadDeletedAsync(ISyncStore store, Mapping mapping, IReadOnlyCollection<string> recordIds, HashSet<string> linked,
+        CancellationToken cancellationToken)
+    {
+        var unlinked = recordIds.Where(id => !linked.Contains(id)).ToList();
+        if (unlinked.Count == 0)
+        {
+            return [];
+        }
+
+        var deletedLinks = await store.DeletedLinksByRecordAsync(Definition.Name, mapping.Connection, mapping.RecordType, unlinked, cancellationToken).ConfigureAwait(false);
+        foreach (var deleted in deletedLinks)
+        {
+            _deleted[(deleted.Connection, deleted.RecordType, deleted.RecordId!)] = deleted;
+        }
+
+        return deletedLinks;
+    }
+
+    /// <summary>
+    /// The kept deleted link of a record (loaded by <see cref="LoadAsync"/> and <see cref="LoadForComparisonAsync"/>): the
+    /// record was deleted, and this is what it last held.
+    /// </summary>
     public LinkState? DeletedLink(Mapping mapping, string recordId) => _deleted.GetValueOrDefault((mapping.Connection, mapping.RecordType, recordId));
 
     /// <summary>Keeps a link just removed because its record was deleted (as of <paramref name="now"/>), so that the record coming back revives its entity.</summary>
