@@ -10,22 +10,41 @@ namespace Isthmus.Expressions;
 public sealed class EvaluationScope : IDisposable
 {
     private readonly SandboxPool _pool;
-    private readonly JsObject _steps;
+    private readonly ExpressionInput _input;
+
+    // Variables set and not given to the engine yet: converting a record or an entity for every scope cost more than
+    // the expressions that read it, and many expressions read none (value / 100) or only a path (entity.code).
+    private readonly Dictionary<string, JsonNode?> _pending = new(StringComparer.Ordinal);
+    private JsObject? _steps;
     private Sandbox? _sandbox;
+    private bool _disposed;
 
     internal EvaluationScope(SandboxPool pool, ExpressionInput input)
     {
         _pool = pool;
-        _sandbox = pool.Rent();
-        var engine = _sandbox.Engine;
-        _sandbox.Now = input.Now;
-        _sandbox.Entities = input.Entities;
+        _input = input;
+
+        // An event's data is parsed at once, so bad JSON is refused where the scope is opened.
+        if (!input.Data.IsEmpty)
+        {
+            Open();
+        }
+    }
+
+    private Sandbox Sandbox => _disposed ? throw new ObjectDisposedException(nameof(EvaluationScope)) : _sandbox ?? Open();
+
+    private Sandbox Open()
+    {
+        var sandbox = _sandbox = _pool.Rent();
+        var engine = sandbox.Engine;
+        sandbox.Now = _input.Now;
+        sandbox.Entities = _input.Entities;
 
         // The data is parsed once per scope; every expression of the run then reads the same JS object.
         JsValue data;
         try
         {
-            data = input.Data.IsEmpty ? JsValue.Null : _sandbox.Json.Parse(input.Data.Span);
+            data = _input.Data.IsEmpty ? JsValue.Null : sandbox.Json.Parse(_input.Data.Span);
         }
         catch (JavaScriptException e)
         {
@@ -35,30 +54,99 @@ public sealed class EvaluationScope : IDisposable
 
         _steps = new JsObject(engine);
         engine.SetValue("data", data);
-        engine.SetValue("event", JsonConversion.ToJs(_sandbox, input.Event));
+        engine.SetValue("event", JsonConversion.ToJs(sandbox, _input.Event));
         engine.SetValue("steps", _steps);
         engine.SetValue("vars", _steps);
-        engine.SetValue("previous", JsValue.Null);
 
-        // Mapping variables of an earlier scope on this pooled engine must not leak into this one.
+        // Variables of an earlier scope on this pooled engine must not leak into this one.
+        engine.SetValue("previous", JsValue.Null);
         engine.SetValue("value", JsValue.Null);
         engine.SetValue("record", JsValue.Null);
         engine.SetValue("entity", JsValue.Null);
+        return sandbox;
     }
 
-    private Sandbox Sandbox => _sandbox ?? throw new ObjectDisposedException(nameof(EvaluationScope));
-
     /// <summary>Makes <paramref name="value"/> visible as <c>steps.&lt;name&gt;</c> (and as <c>vars.&lt;name&gt;</c>).</summary>
-    public void SetStepOutput(string name, JsonNode? value) => _steps.Set(name, JsonConversion.ToJs(Sandbox, value));
+    public void SetStepOutput(string name, JsonNode? value)
+    {
+        var sandbox = Sandbox;
+        _steps!.Set(name, JsonConversion.ToJs(sandbox, value));
+    }
 
     /// <summary>Makes <paramref name="value"/> visible under <paramref name="name"/> (e.g. <c>value</c>, <c>record</c>, <c>entity</c> in mappings).</summary>
-    public void SetVariable(string name, JsonNode? value) => Sandbox.Engine.SetValue(name, JsonConversion.ToJs(Sandbox, value));
+    public void SetVariable(string name, JsonNode? value)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _pending[name] = value;
+    }
 
     /// <summary>Makes the watched value's previous state visible as <c>previous</c>.</summary>
-    public void SetPrevious(JsonNode? value) => Sandbox.Engine.SetValue("previous", JsonConversion.ToJs(Sandbox, value));
+    public void SetPrevious(JsonNode? value) => SetVariable("previous", value);
 
     /// <summary>Evaluates to a JSON value. Throws <see cref="ExpressionException"/> on a runtime error or a sandbox limit.</summary>
-    public JsonNode? Evaluate(Expression expression) => Run(expression, static value => JsonConversion.ToJson(value));
+    public JsonNode? Evaluate(Expression expression)
+    {
+        ArgumentNullException.ThrowIfNull(expression);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return TryPath(expression, out var value) ? value : Run(expression, static value => JsonConversion.ToJson(value));
+    }
+
+    /// <summary>
+    /// A path such as <c>entity.code</c> on a variable the engine has not seen, read from its JSON as the engine would read it.
+    /// Anything the engine could answer differently (a missing property, which may be inherited; an object, whose keys it
+    /// orders; a property of null, which throws) is left to the engine.
+    /// </summary>
+    private bool TryPath(Expression expression, out JsonNode? value)
+    {
+        value = null;
+        if (expression.Path is not { } path || !_pending.TryGetValue(path.Variable, out var node))
+        {
+            return false;
+        }
+
+        foreach (var property in path.Properties)
+        {
+            if (node is not JsonObject obj || !obj.TryGetPropertyValue(property, out node))
+            {
+                return false;
+            }
+        }
+
+        switch (node)
+        {
+            case null:
+                return true;
+            case JsonValue scalar:
+                value = JsonConversion.Scalar(scalar);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Gives the engine the variables set since, that <paramref name="expression"/> may read.</summary>
+    private void Give(Sandbox sandbox, Expression expression)
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        List<string>? given = null;
+        foreach (var (name, node) in _pending)
+        {
+            if (expression.MayRead(name))
+            {
+                sandbox.Engine.SetValue(name, JsonConversion.ToJs(sandbox, node));
+                (given ??= []).Add(name);
+            }
+        }
+
+        foreach (var name in given ?? [])
+        {
+            _pending.Remove(name);
+        }
+    }
 
     /// <summary>Evaluates with JavaScript truthiness.</summary>
     public bool Test(Expression expression) => Run(expression, static value => TypeConverter.ToBoolean(value));
@@ -81,6 +169,7 @@ public sealed class EvaluationScope : IDisposable
         var sandbox = Sandbox;
         try
         {
+            Give(sandbox, expression);
             return convert(sandbox.Engine.Evaluate(in expression.Prepared));
         }
         catch (JavaScriptException e)
@@ -120,6 +209,7 @@ public sealed class EvaluationScope : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        _disposed = true;
         if (_sandbox is { } sandbox)
         {
             _sandbox = null;

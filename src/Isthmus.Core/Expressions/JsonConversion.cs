@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Jint;
 using Jint.Native;
@@ -17,8 +18,70 @@ internal static class JsonConversion
     // Integers beyond 2^53 are not exact in a double, so they stay doubles rather than pretend to be exact.
     private const double MaxExactInteger = 9007199254740992d;
 
-    public static JsValue ToJs(Sandbox sandbox, JsonNode? node) =>
-        node is null ? JsValue.Null : sandbox.Json.Parse(node.ToJsonString());
+    /// <summary>The value <c>JSON.parse</c> would make of <paramref name="node"/>'s text, built without the text.</summary>
+    public static JsValue ToJs(Sandbox sandbox, JsonNode? node) => ToJs(sandbox.Engine, node, 0);
+
+    /// <summary>A scalar as the engine would see it: a string, number or boolean; <c>null</c> for JSON null. Not for objects and arrays.</summary>
+    public static JsonNode? Scalar(JsonValue value) => value.GetValueKind() switch
+    {
+        JsonValueKind.String => JsonValue.Create(StringOf(value)),
+        JsonValueKind.Number => Number(NumberOf(value)),
+        JsonValueKind.True => JsonValue.Create(true),
+        JsonValueKind.False => JsonValue.Create(false),
+        _ => null,
+    };
+
+    private static JsValue ToJs(Engine engine, JsonNode? node, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new NestingTooDeepException($"the value is nested deeper than {MaxDepth} levels");
+        }
+
+        switch (node)
+        {
+            case null:
+                return JsValue.Null;
+            case JsonObject obj:
+                var target = new JsObject(engine);
+                foreach (var (name, item) in obj)
+                {
+                    // A data property of its own, as JSON.parse makes ("__proto__" included), not an assignment.
+                    target.CreateDataProperty(name, ToJs(engine, item, depth + 1));
+                }
+
+                return target;
+            case JsonArray array:
+                var items = new JsValue[array.Count];
+                for (var i = 0; i < items.Length; i++)
+                {
+                    items[i] = ToJs(engine, array[i], depth + 1);
+                }
+
+                return new JsArray(engine, items);
+            default:
+                var value = (JsonValue)node;
+                return value.GetValueKind() switch
+                {
+                    JsonValueKind.String => JsString.Create(StringOf(value)),
+                    JsonValueKind.Number => JsNumber.Create(NumberOf(value)),
+                    JsonValueKind.True => JsBoolean.True,
+                    JsonValueKind.False => JsBoolean.False,
+                    _ => JsValue.Null,
+                };
+        }
+    }
+
+    // A value kept as a .NET type (a date, a Guid) is a string only once written.
+    private static string StringOf(JsonValue value) =>
+        value.TryGetValue<string>(out var text) ? text : JsonSerializer.Deserialize<string>(value.ToJsonString())!;
+
+    // The double nearest the number as written, as JSON.parse reads it (a decimal cast can round differently).
+    private static double NumberOf(JsonValue value) =>
+        value.TryGetValue<double>(out var d) ? d
+        : value.TryGetValue<long>(out var l) ? l
+        : value.TryGetValue<int>(out var i) ? i
+        : double.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
 
     public static JsonNode? ToJson(JsValue value) => ToJson(value, 0);
 
