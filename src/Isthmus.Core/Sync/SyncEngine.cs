@@ -168,18 +168,18 @@ public sealed partial class SyncEngine : IAsyncDisposable
         return handled;
     }
 
-    /// <summary>Resolves a conflict with a value (or with <paramref name="source"/>'s candidate). Returns a message when it cannot.</summary>
-    public async Task<string?> ResolveAsync(long conflictId, JsonNode? value, string? source, string by, CancellationToken cancellationToken)
+    /// <summary>Resolves a conflict with a value (or with <paramref name="source"/>'s candidate). Returns why not when it cannot.</summary>
+    public async Task<SyncRefusal?> ResolveAsync(long conflictId, JsonNode? value, string? source, string by, CancellationToken cancellationToken)
     {
         var conflict = await _store.ConflictAsync(conflictId, cancellationToken).ConfigureAwait(false);
         if (conflict is null)
         {
-            return $"there is no conflict {conflictId}";
+            return SyncRefusal.NotFound($"there is no conflict {conflictId}");
         }
 
         if (!conflict.Open)
         {
-            return $"conflict {conflictId} was already resolved by {conflict.ResolvedBy}";
+            return SyncRefusal.Conflict($"conflict {conflictId} was already resolved by {conflict.ResolvedBy}");
         }
 
         if (source is not null)
@@ -187,7 +187,7 @@ public sealed partial class SyncEngine : IAsyncDisposable
             var candidate = conflict.Candidates.FirstOrDefault(c => c.Source == source);
             if (candidate is null)
             {
-                return $"conflict {conflictId} has no value from '{source}'; it has values from {string.Join(", ", conflict.Candidates.Select(c => c.Source))}";
+                return SyncRefusal.Invalid($"conflict {conflictId} has no value from '{source}'; it has values from {string.Join(", ", conflict.Candidates.Select(c => c.Source))}");
             }
 
             value = candidate.Value;
@@ -196,22 +196,22 @@ public sealed partial class SyncEngine : IAsyncDisposable
         var definition = Model.Entity(conflict.Entity);
         if (definition?.Field(conflict.Field) is not { } field)
         {
-            return $"{conflict.Entity}.{conflict.Field} is no longer in the model";
+            return SyncRefusal.Conflict($"{conflict.Entity}.{conflict.Field} is no longer in the model");
         }
 
         if (FieldValues.Coerce(field, value).Error is { } error)
         {
-            return $"{conflict.Entity}.{conflict.Field}: {error}";
+            return SyncRefusal.Invalid($"{conflict.Entity}.{conflict.Field}: {error}");
         }
 
-        string? failure = null;
+        SyncRefusal? failure = null;
         await InLaneAsync(conflict.Entity, async () =>
         {
             var set = new SyncWorkingSet(definition);
             await set.LoadEntitiesAsync(_store, [conflict.EntityId], cancellationToken).ConfigureAwait(false);
             if (!new SyncPlanner(definition, Expressions).Resolve(set, set.Conflict(conflict.EntityId, conflict.Field) ?? conflict, value, by, _time.GetUtcNow()))
             {
-                failure = $"entity {conflict.EntityId} no longer exists";
+                failure = SyncRefusal.Conflict($"entity {conflict.EntityId} no longer exists");
                 return;
             }
 
@@ -223,21 +223,21 @@ public sealed partial class SyncEngine : IAsyncDisposable
     }
 
     /// <summary>Links a record to an entity by hand (a new entity when <paramref name="entityId"/> is null), then reads the record through the policy.</summary>
-    public async Task<string?> LinkAsync(string entity, string? entityId, string connection, string? recordType, string recordId, string by, CancellationToken cancellationToken)
+    public async Task<SyncRefusal?> LinkAsync(string entity, string? entityId, string connection, string? recordType, string recordId, string by, CancellationToken cancellationToken)
     {
-        var (definition, mapping, problem) = Find(entity, connection, recordType);
-        if (problem is not null)
+        var (definition, mapping, refused) = Find(entity, connection, recordType);
+        if (refused is not null)
         {
-            return problem;
+            return refused;
         }
 
         var record = await RecordConnector(connection).GetAsync(mapping!.RecordType, recordId, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
-            return $"connection '{connection}' has no {mapping.RecordType} record '{recordId}'";
+            return SyncRefusal.NotFound($"connection '{connection}' has no {mapping.RecordType} record '{recordId}'");
         }
 
-        string? failure = null;
+        SyncRefusal? failure = null;
         var now = _time.GetUtcNow();
         var mapped = RecordMapper.In(mapping, record.Fields, Expressions, now);
         var chain = new RefChain(defers: true);
@@ -251,7 +251,7 @@ public sealed partial class SyncEngine : IAsyncDisposable
                 await set.LoadEntitiesAsync(_store, [entityId], cancellationToken).ConfigureAwait(false);
                 if (set.Entity(entityId) is not { } target)
                 {
-                    failure = $"there is no {entity} {entityId}";
+                    failure = SyncRefusal.NotFound($"there is no {entity} {entityId}");
                     return;
                 }
 
@@ -284,23 +284,23 @@ public sealed partial class SyncEngine : IAsyncDisposable
         return failure;
     }
 
-    /// <summary>Removes the link of an entity to its record on one connection; returns a message when there is none.</summary>
-    public async Task<string?> UnlinkAsync(string entity, string entityId, string connection, string? recordType, CancellationToken cancellationToken)
+    /// <summary>Removes the link of an entity to its record on one connection; returns why not when there is none.</summary>
+    public async Task<SyncRefusal?> UnlinkAsync(string entity, string entityId, string connection, string? recordType, CancellationToken cancellationToken)
     {
-        var (definition, mapping, problem) = Find(entity, connection, recordType);
-        if (problem is not null)
+        var (definition, mapping, refused) = Find(entity, connection, recordType);
+        if (refused is not null)
         {
-            return problem;
+            return refused;
         }
 
-        string? failure = null;
+        SyncRefusal? failure = null;
         await InLaneAsync(entity, async () =>
         {
             var set = new SyncWorkingSet(definition!);
             await set.LoadEntitiesAsync(_store, [entityId], cancellationToken).ConfigureAwait(false);
             if (set.Link(entityId, mapping!) is not { } link)
             {
-                failure = $"{entity} {entityId} has no link to {connection}";
+                failure = SyncRefusal.NotFound($"{entity} {entityId} has no link to {connection}");
                 return;
             }
 
@@ -313,30 +313,30 @@ public sealed partial class SyncEngine : IAsyncDisposable
 
     /// <summary>
     /// Brings a deleted entity back by hand: it syncs again from now on, and every system it is written to is brought to
-    /// it (its record created again where it has none). Returns a message when it cannot.
+    /// it (its record created again where it has none). Returns why not when it cannot.
     /// </summary>
-    public async Task<string?> ReviveAsync(string entity, string entityId, CancellationToken cancellationToken)
+    public async Task<SyncRefusal?> ReviveAsync(string entity, string entityId, CancellationToken cancellationToken)
     {
         var definition = Model.Entity(entity);
         if (definition is null)
         {
-            return $"there is no entity '{entity}' ({(Model.Entities.Count == 0 ? "none is declared" : "declared: " + string.Join(", ", Model.Entities.Select(e => e.Name)))})";
+            return SyncRefusal.NotFound($"there is no entity '{entity}' ({(Model.Entities.Count == 0 ? "none is declared" : "declared: " + string.Join(", ", Model.Entities.Select(e => e.Name)))})");
         }
 
-        string? failure = null;
+        SyncRefusal? failure = null;
         await InLaneAsync(entity, async () =>
         {
             var set = new SyncWorkingSet(definition);
             await set.LoadEntitiesAsync(_store, [entityId], cancellationToken).ConfigureAwait(false);
             if (set.Entity(entityId) is not { } found)
             {
-                failure = $"there is no {entity} {entityId}";
+                failure = SyncRefusal.NotFound($"there is no {entity} {entityId}");
                 return;
             }
 
             if (!found.Deleted)
             {
-                failure = $"{entity} {entityId} is not deleted; there is nothing to revive";
+                failure = SyncRefusal.Conflict($"{entity} {entityId} is not deleted; there is nothing to revive");
                 return;
             }
 
@@ -351,14 +351,14 @@ public sealed partial class SyncEngine : IAsyncDisposable
         return failure;
     }
 
-    /// <summary>The deleted entity a record belonged to when it was deleted in its system; a message when there is none.</summary>
-    public async Task<(string? EntityId, string? Problem)> DeletedEntityOfAsync(string entity, string connection, string? recordType, string recordId,
+    /// <summary>The deleted entity a record belonged to when it was deleted in its system; why not when there is none.</summary>
+    public async Task<(string? EntityId, SyncRefusal? Refusal)> DeletedEntityOfAsync(string entity, string connection, string? recordType, string recordId,
         CancellationToken cancellationToken)
     {
-        var (_, mapping, problem) = Find(entity, connection, recordType);
-        if (problem is not null)
+        var (_, mapping, refused) = Find(entity, connection, recordType);
+        if (refused is not null)
         {
-            return (null, problem);
+            return (null, refused);
         }
 
         if (await _store.DeletedLinksByRecordAsync(entity, connection, mapping!.RecordType, [recordId], cancellationToken).ConfigureAwait(false) is [var deleted, ..])
@@ -366,22 +366,24 @@ public sealed partial class SyncEngine : IAsyncDisposable
             return (deleted.EntityId, null);
         }
 
-        return (null, $"there is no {entity} whose {connection} {mapping.RecordType} record '{recordId}' was deleted; give the entity's id instead (GET /api/v1/entities/{entity} lists deleted ones too)");
+        return (null, SyncRefusal.NotFound(
+            $"there is no {entity} whose {connection} {mapping.RecordType} record '{recordId}' was deleted; give the entity's id instead (GET /api/v1/entities/{entity} lists deleted ones too)"));
     }
 
     /// <summary>Reads the record of a sync error again through its mapping (after the model or the record was fixed).</summary>
-    public async Task<string?> RetryErrorAsync(long id, CancellationToken cancellationToken)
+    public async Task<SyncRefusal?> RetryErrorAsync(long id, CancellationToken cancellationToken)
     {
         var error = await _store.ErrorAsync(id, cancellationToken).ConfigureAwait(false);
         if (error is null)
         {
-            return $"there is no sync error {id}";
+            return SyncRefusal.NotFound($"there is no sync error {id}");
         }
 
-        var (definition, mapping, problem) = Find(error.Entity, error.Connection, error.RecordType);
-        if (problem is not null)
+        var (definition, mapping, refused) = Find(error.Entity, error.Connection, error.RecordType);
+        if (refused is not null)
         {
-            return problem;
+            // The sync error is there; the model changed under it since (its entity or mapping removed): nothing in the request is wrong.
+            return SyncRefusal.Conflict(refused.Message);
         }
 
         if (error.Kind == "write" && error.EntityId is { } entityId)
@@ -394,13 +396,13 @@ public sealed partial class SyncEngine : IAsyncDisposable
         record ??= error.Record is null || error.RecordId is null ? null : new SourceRecord(error.RecordId, error.Record);
         if (record is null)
         {
-            return $"sync error {id} kept no record to read again";
+            return SyncRefusal.Conflict($"sync error {id} kept no record to read again");
         }
 
         var summary = await IngestAsync(mapping!, [record], null, cancellationToken).ConfigureAwait(false);
         if (summary.Rejected > 0)
         {
-            return "the record is still refused; see the newest sync error";
+            return SyncRefusal.Conflict("the record is still refused; see the newest sync error");
         }
 
         // Every open error of this record is answered now, including those of earlier retries that were still refused (an `in`
@@ -413,16 +415,16 @@ public sealed partial class SyncEngine : IAsyncDisposable
     }
 
     /// <summary>A write a system refused for good: plan again what the entity still needs there (its state now, not the old payload).</summary>
-    private async Task<string?> RetryWriteAsync(EntityDefinition definition, string entityId, long errorId, CancellationToken cancellationToken)
+    private async Task<SyncRefusal?> RetryWriteAsync(EntityDefinition definition, string entityId, long errorId, CancellationToken cancellationToken)
     {
-        string? failure = null;
+        SyncRefusal? failure = null;
         await InLaneAsync(definition.Name, async () =>
         {
             var set = new SyncWorkingSet(definition);
             await set.LoadEntitiesAsync(_store, [entityId], cancellationToken).ConfigureAwait(false);
             if (set.Entity(entityId) is not { Deleted: false } entity)
             {
-                failure = $"{definition.Name} {entityId} no longer exists";
+                failure = SyncRefusal.Conflict($"{definition.Name} {entityId} no longer exists");
                 return;
             }
 
@@ -435,22 +437,23 @@ public sealed partial class SyncEngine : IAsyncDisposable
         return failure;
     }
 
-    /// <summary>The mapping of <paramref name="entity"/> to <paramref name="connection"/> (and record type, when it has several).</summary>
-    public (EntityDefinition? Definition, Mapping? Mapping, string? Problem) Find(string entity, string connection, string? recordType)
+    /// <summary>The mapping of <paramref name="entity"/> to <paramref name="connection"/> (and record type, when it has several); why not when there is none.</summary>
+    public (EntityDefinition? Definition, Mapping? Mapping, SyncRefusal? Refusal) Find(string entity, string connection, string? recordType)
     {
         var definition = Model.Entity(entity);
         if (definition is null)
         {
             var known = Model.Entities.Count == 0 ? "none is declared" : "declared: " + string.Join(", ", Model.Entities.Select(e => e.Name));
-            return (null, null, $"there is no entity '{entity}' ({known})");
+            return (null, null, SyncRefusal.NotFound($"there is no entity '{entity}' ({known})"));
         }
 
         var mappings = definition.Mappings.Where(m => m.Connection == connection && (recordType is null || m.RecordType == recordType)).ToList();
         return mappings.Count switch
         {
             1 => (definition, mappings[0], null),
-            0 => (definition, null, $"{entity} is not mapped to connection '{connection}'{(recordType is null ? "" : $" record type '{recordType}'")}; it is mapped to {string.Join(", ", definition.Mappings.Select(m => m.Connection + "/" + m.RecordType))}"),
-            _ => (definition, null, $"{entity} is mapped to several record types on '{connection}'; say which: {string.Join(", ", mappings.Select(m => m.RecordType))}"),
+            0 => (definition, null, SyncRefusal.Invalid(
+                $"{entity} is not mapped to connection '{connection}'{(recordType is null ? "" : $" record type '{recordType}'")}; it is mapped to {string.Join(", ", definition.Mappings.Select(m => m.Connection + "/" + m.RecordType))}")),
+            _ => (definition, null, SyncRefusal.Invalid($"{entity} is mapped to several record types on '{connection}'; say which: {string.Join(", ", mappings.Select(m => m.RecordType))}")),
         };
     }
 

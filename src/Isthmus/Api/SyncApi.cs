@@ -52,15 +52,15 @@ internal static class SyncApi
             }
 
             var sync = s.Engine.Sync;
-            var (_, mapping, problem) = sync.Find(input.Entity, input.Connection, input.RecordType);
-            if (problem is not null)
+            var (_, mapping, refused) = sync.Find(input.Entity, input.Connection, input.RecordType);
+            if (refused is not null)
             {
-                return Problem(400, "invalid_link", Sentence(problem));
+                return Problem(400, "invalid_link", Sentence(refused.Message));
             }
 
             if (await sync.LinkAsync(input.Entity, input.EntityId, input.Connection, input.RecordType, input.RecordId, IsthmusApi.Actor(http), ct) is { } failure)
             {
-                return Problem(failure.StartsWith("there is no", StringComparison.Ordinal) || failure.Contains(" has no ", StringComparison.Ordinal) ? 404 : 409, "link_refused", Sentence(failure));
+                return Refused(failure, notFound: "link_refused", conflict: "link_refused", invalid: "invalid_link");
             }
 
             var links = await sync.Store.LinksByRecordAsync(input.Entity, input.Connection, mapping!.RecordType, [input.RecordId], ct);
@@ -71,13 +71,13 @@ internal static class SyncApi
         api.MapDelete("/links/{entity}/{entityId}/{connection}", async Task<IResult> (HostState s, HttpContext http, string entity, string entityId, string connection, string? recordType, CancellationToken ct) =>
         {
             var sync = s.Engine.Sync;
-            if (sync.Find(entity, connection, recordType) is { Problem: { } problem })
+            if (sync.Find(entity, connection, recordType) is { Refusal: { } refused })
             {
-                return Problem(400, "invalid_link", Sentence(problem));
+                return Problem(400, "invalid_link", Sentence(refused.Message));
             }
 
             return await sync.UnlinkAsync(entity, entityId, connection, recordType, ct) is { } failure
-                ? Problem(404, "not_found", Sentence(failure))
+                ? Refused(failure, notFound: "not_found", conflict: "link_refused", invalid: "invalid_link")
                 : await IsthmusApi.Audited(s, http, "link.remove", $"{entity} {entityId} {connection}", Results.NoContent());
         });
 
@@ -97,7 +97,8 @@ internal static class SyncApi
             var value = source is null ? body["value"]?.DeepClone() : null;
             if (await s.Engine.Sync.ResolveAsync(id, value, source, IsthmusApi.Actor(http), ct) is { } failure)
             {
-                return failure.StartsWith("there is no", StringComparison.Ordinal) ? IsthmusApi.NotFound("conflict", id) : Problem(409, "conflict", Sentence(failure));
+                // 409 too for a choice the conflict cannot take (a source it has no value from, a value the field refuses): it stays open for another.
+                return failure.Reason == SyncRefusalReason.NotFound ? IsthmusApi.NotFound("conflict", id) : Problem(409, "conflict", Sentence(failure.Message));
             }
 
             var resolved = await s.Engine.Sync.Store.ConflictAsync(id, ct);
@@ -112,7 +113,7 @@ internal static class SyncApi
         {
             if (await s.Engine.Sync.RetryErrorAsync(id, ct) is { } failure)
             {
-                return failure.StartsWith("there is no", StringComparison.Ordinal) ? IsthmusApi.NotFound("sync error", id) : Problem(409, "still_refused", Sentence(failure));
+                return failure.Reason == SyncRefusalReason.NotFound ? IsthmusApi.NotFound("sync error", id) : Problem(409, "still_refused", Sentence(failure.Message));
             }
 
             return await IsthmusApi.Audited(s, http, "sync-error.retry", $"sync error {id}", Results.Ok(new { id, status = "applied" }));
@@ -152,13 +153,8 @@ internal static class SyncApi
                 return Problem(400, "invalid_revive", $"Give 'connection' and 'recordId' (the record deleted in that system), or revive by the entity's id: POST /api/v1/sync/{entity}/<id>/revive.");
             }
 
-            var (id, problem) = await s.Engine.Sync.DeletedEntityOfAsync(entity, connection, recordType, recordId, ct);
-            if (problem is null)
-            {
-                return await Revive(s, http, entity, id!, ct);
-            }
-
-            return problem.StartsWith("there is no", StringComparison.Ordinal) ? Problem(404, "not_found", Sentence(problem)) : Problem(400, "invalid_revive", Sentence(problem));
+            var (id, refused) = await s.Engine.Sync.DeletedEntityOfAsync(entity, connection, recordType, recordId, ct);
+            return refused is null ? await Revive(s, http, entity, id!, ct) : Refused(refused, notFound: "not_found", conflict: "not_deleted", invalid: "invalid_revive");
         });
         api.MapGet("/sync/jobs", (HostState s) => s.Engine.Sync.Jobs.All.Select(SyncViews.Job));
         api.MapGet("/sync/jobs/{id:long}", (HostState s, long id) =>
@@ -212,10 +208,10 @@ internal static class SyncApi
             return Problem(400, "invalid_query", "Give 'entityId' (the links of one entity) or 'connection' (with 'recordId' for one record's link).");
         }
 
-        var (_, mapping, problem) = s.Engine.Sync.Find(entity, connection, recordType);
-        if (problem is not null)
+        var (_, mapping, refused) = s.Engine.Sync.Find(entity, connection, recordType);
+        if (refused is not null)
         {
-            return Problem(400, "invalid_query", Sentence(problem));
+            return Problem(400, "invalid_query", Sentence(refused.Message));
         }
 
         var links = recordId is not null
@@ -235,7 +231,7 @@ internal static class SyncApi
         var sync = s.Engine.Sync;
         if (await sync.ReviveAsync(entity, id, ct) is { } failure)
         {
-            return failure.StartsWith("there is no", StringComparison.Ordinal) ? Problem(404, "not_found", Sentence(failure)) : Problem(409, "not_deleted", Sentence(failure));
+            return Refused(failure, notFound: "not_found", conflict: "not_deleted", invalid: "invalid_revive");
         }
 
         var revived = (await sync.Store.EntitiesAsync(entity, [id], ct))[0];
@@ -257,6 +253,14 @@ internal static class SyncApi
         var known = model.Entities.Count == 0 ? "The configuration declares no entities." : "Entities: " + string.Join(", ", model.Entities.Select(e => e.Name)) + ".";
         return Problem(404, "not_found", $"There is no entity '{entity}'. {known}");
     }
+
+    /// <summary>A refused by-hand operation: the status by what the refusal is (404, 409, 400), never by its wording; the codes are the endpoint's.</summary>
+    private static IResult Refused(SyncRefusal refusal, string notFound, string conflict, string invalid) => refusal.Reason switch
+    {
+        SyncRefusalReason.NotFound => Problem(404, notFound, Sentence(refusal.Message)),
+        SyncRefusalReason.Conflict => Problem(409, conflict, Sentence(refusal.Message)),
+        _ => Problem(400, invalid, Sentence(refusal.Message)),
+    };
 
     private static int Limit(int? limit) => Math.Clamp(limit ?? 100, 1, MaxPage);
 

@@ -22,19 +22,15 @@ internal sealed class SyncHarness : IAsyncDisposable
     private SyncHarness(string yaml, IReadOnlyDictionary<string, FakeRecordSystem> systems, TimeProvider? time = null)
     {
         Systems = systems;
-        var load = ConfigurationLoader.LoadText(yaml, "isthmus.yaml", _directory);
-        Assert.True(load.Succeeded, string.Join("\n", load.Errors));
-        var errors = new List<ConfigError>();
-        var connectors = ConnectorSet.Build(load.Config!.Connections, [new FakeRecordFactory(systems)],
-            new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance), errors)!;
-        Active = new ActiveConfiguration(load.Config, connectors, new Dictionary<string, bool>());
+        Active = Configure(yaml);
         _store = new SqliteStore(Path.Combine(_directory, "isthmus.db"), "normal");
         Engine = new SyncEngine(_store, () => Active, _metrics, time ?? TimeProvider.System, NullLoggerFactory.Instance);
     }
 
     public IReadOnlyDictionary<string, FakeRecordSystem> Systems { get; }
 
-    public ActiveConfiguration Active { get; }
+    /// <summary>The configuration the engine reads, as a reload would replace it (<see cref="Reload"/>).</summary>
+    public ActiveConfiguration Active { get; private set; }
 
     public SyncEngine Engine { get; }
 
@@ -65,6 +61,19 @@ internal sealed class SyncHarness : IAsyncDisposable
         var harness = new SyncHarness(yaml, systems);
         await harness._store.InitializeAsync(CancellationToken.None);
         return harness;
+    }
+
+    /// <summary>Puts <paramref name="yaml"/> in force over the same systems and store, as a configuration reload does.</summary>
+    public void Reload(string yaml) => Active = Configure(yaml);
+
+    private ActiveConfiguration Configure(string yaml)
+    {
+        var load = ConfigurationLoader.LoadText(yaml, "isthmus.yaml", _directory);
+        Assert.True(load.Succeeded, string.Join("\n", load.Errors));
+        var errors = new List<ConfigError>();
+        var connectors = ConnectorSet.Build(load.Config!.Connections, [new FakeRecordFactory(Systems)],
+            new ConnectorContext(TimeProvider.System, NullLoggerFactory.Instance), errors)!;
+        return new ActiveConfiguration(load.Config, connectors, new Dictionary<string, bool>());
     }
 
     public Mapping Mapping(string entity, string connection) => Active.Config.Model.Entity(entity)!.Mappings.Single(m => m.Connection == connection);

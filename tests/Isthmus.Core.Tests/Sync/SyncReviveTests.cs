@@ -198,10 +198,11 @@ public sealed class SyncReviveTests
         Assert.Equal("ABC Ltd", (string?)h.Systems["crm"].Fields(crmId)!["company_full_name"]);
         Assert.Equal([("crm", crmId), ("erp", erpId)], await LinksAsync(h, id));
 
-        Assert.Equal($"Customer {id} is not deleted; there is nothing to revive", await h.Engine.ReviveAsync("Customer", id, CancellationToken.None));
-        Assert.Equal("there is no Customer nope", await h.Engine.ReviveAsync("Customer", "nope", CancellationToken.None));
-        Assert.StartsWith("there is no Customer whose crm customers record '7' was deleted",
-            (await h.Engine.DeletedEntityOfAsync("Customer", "crm", null, "7", CancellationToken.None)).Problem);
+        Assert.Equal(SyncRefusal.Conflict($"Customer {id} is not deleted; there is nothing to revive"), await h.Engine.ReviveAsync("Customer", id, CancellationToken.None));
+        Assert.Equal(SyncRefusal.NotFound("there is no Customer nope"), await h.Engine.ReviveAsync("Customer", "nope", CancellationToken.None));
+        var unknown = (await h.Engine.DeletedEntityOfAsync("Customer", "crm", null, "7", CancellationToken.None)).Refusal!;
+        Assert.Equal(SyncRefusalReason.NotFound, unknown.Reason);
+        Assert.StartsWith("there is no Customer whose crm customers record '7' was deleted", unknown.Message);
     }
 
     [Fact]

@@ -253,6 +253,32 @@ public sealed class SyncApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync("/api/v1/sync/jobs/99")).StatusCode);
     }
 
+    [Fact]
+    public async Task Refused_by_hand_operations_answer_by_what_was_refused_not_found_conflict_or_invalid()
+    {
+        Sql("crm", "INSERT INTO customers VALUES ('1', 'ACME Ltd', 'A级', NULL, '2024-01-01 00:00:00')");
+
+        async Task Refused(HttpResponseMessage response, HttpStatusCode status, string reason, string detail)
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == status, body);
+            var problem = JsonDocument.Parse(body).RootElement;
+            Assert.Equal(reason, problem.GetProperty("reason").GetString());
+            Assert.StartsWith(detail, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        await Refused(await Http.PutAsJsonAsync("/api/v1/links", new { entity = "Customer", entityId = "nope", connection = "crm", recordId = "1" }),
+            HttpStatusCode.NotFound, "link_refused", "There is no Customer nope.");
+        await Refused(await Http.PutAsJsonAsync("/api/v1/links", new { entity = "Customer", connection = "hr", recordId = "1" }),
+            HttpStatusCode.BadRequest, "invalid_link", "Customer is not mapped to connection 'hr'");
+        await Refused(await Http.DeleteAsync("/api/v1/links/Customer/nope/erp"), HttpStatusCode.NotFound, "not_found", "Customer nope has no link to erp.");
+        await Refused(await Http.PostAsJsonAsync("/api/v1/conflicts/999/resolve", new { source = "erp" }), HttpStatusCode.NotFound, "not_found", "No conflict with id 999.");
+        await Refused(await Http.PostAsync("/api/v1/sync/errors/999/retry", null), HttpStatusCode.NotFound, "not_found", "No sync error with id 999.");
+        await Refused(await Http.PostAsync("/api/v1/sync/Customer/nope/revive", null), HttpStatusCode.NotFound, "not_found", "There is no Customer nope.");
+        await Refused(await Http.PostAsync("/api/v1/sync/Customer/revive?connection=hr&recordId=1", null),
+            HttpStatusCode.BadRequest, "invalid_revive", "Customer is not mapped to connection 'hr'");
+    }
+
     /// <summary>Runs the <c>isthmus</c> executable against this server; returns what it printed (it must exit 0).</summary>
     private async Task<string> CliAsync(params string[] args)
     {

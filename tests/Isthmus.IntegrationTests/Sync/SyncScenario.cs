@@ -158,7 +158,7 @@ internal static class SyncCalls
         Assert.Null(problem);
     }
 
-    public static Task<string?> RetryErrorAsync(SyncScenario s, long error) => s.Engine.RetryErrorAsync(error, SyncScenario.Ct);
+    public static Task<SyncRefusal?> RetryErrorAsync(SyncScenario s, long error) => s.Engine.RetryErrorAsync(error, SyncScenario.Ct);
 
     public static async Task<IReadOnlyList<SyncConflict>> OpenConflictsAsync(SyncScenario s) => await s.Store.ConflictsAsync(openOnly: true, 100, SyncScenario.Ct);
 
