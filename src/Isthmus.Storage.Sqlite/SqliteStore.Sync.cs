@@ -42,7 +42,7 @@ public sealed partial class SqliteStore : ISyncStore
                 SyncedAt = FromMs(r.GetInt64(10)),
             }, r.IsDBNull(11) ? null : new EntityState(r.GetString(0), r.GetString(1))
             {
-                Fields = Values(r.GetString(11)),
+                Fields = Values(Utf8(r, 11)),
                 Deleted = r.GetInt32(12) == 1,
                 Version = r.GetInt64(13),
                 UpdatedAt = FromMs(r.GetInt64(14)),
@@ -404,7 +404,7 @@ public sealed partial class SqliteStore : ISyncStore
         writer.WriteEndObject();
     }
 
-    private static Dictionary<string, JsonNode?> Values(string json)
+    private static Dictionary<string, JsonNode?> Values(byte[] json)
     {
         // Detached from the parsed object, its nodes become the values without a copy.
         var parsed = JsonNode.Parse(json)!.AsObject();
@@ -549,7 +549,7 @@ public sealed partial class SqliteStore : ISyncStore
     {
         var entity = new EntityState(r.GetString(0), r.GetString(1))
         {
-            Fields = Values(r.GetString(2)),
+            Fields = Values(Utf8(r, 2)),
             Deleted = r.GetInt32(4) == 1,
             Version = r.GetInt64(5),
             UpdatedAt = FromMs(r.GetInt64(6)),
@@ -574,8 +574,8 @@ public sealed partial class SqliteStore : ISyncStore
         RecordId = r.IsDBNull(4) ? null : r.GetString(4),
         RecordVersion = r.IsDBNull(5) ? null : r.GetString(5),
         RecordUpdatedAt = r.IsDBNull(6) ? null : FromMs(r.GetInt64(6)),
-        Base = Values(r.GetString(7)),
-        Pending = Values(r.GetString(8)),
+        Base = Values(Utf8(r, 7)),
+        Pending = Values(Utf8(r, 8)),
         Outstanding = r.GetInt32(9),
         Source = r.GetString(10),
         LinkedAt = FromMs(r.GetInt64(11)),
@@ -584,7 +584,7 @@ public sealed partial class SqliteStore : ISyncStore
 
     private static SyncWrite ReadWrite(SqliteDataReader r) => new(
         r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), (WriteOperation)r.GetInt32(5),
-        r.IsDBNull(6) ? null : r.GetString(6), JsonNode.Parse(r.GetString(7))!.AsObject(), JsonNode.Parse(r.GetString(8))!.AsObject(),
+        r.IsDBNull(6) ? null : r.GetString(6), JsonNode.Parse(Utf8(r, 7))!.AsObject(), JsonNode.Parse(Utf8(r, 8))!.AsObject(),
         r.GetInt32(9), FromMs(r.GetInt64(10)), r.IsDBNull(11) ? null : r.GetString(11))
     {
         ExpectedVersion = r.FieldCount > 13 && !r.IsDBNull(13) ? r.GetString(13) : null,
@@ -593,7 +593,7 @@ public sealed partial class SqliteStore : ISyncStore
 
     private static Dictionary<string, FieldOrigin> WriteOrigins(byte[] json)
     {
-        var origins = new Dictionary<string, FieldOrigin>(StringComparer.Ordinal);
+        var origins = new Dictionary<string, FieldOrigin>(8, StringComparer.Ordinal);
         ReadOrigins(json, origins);
         return origins;
     }

@@ -30,9 +30,12 @@ public sealed record SyncOptions
     /// <summary>Only the initial load, for profiling it.</summary>
     public bool LoadOnly { get; init; }
 
+    /// <summary>List the types allocated most over the whole run.</summary>
+    public bool Allocations { get; init; }
+
     public const string Usage = """
         usage: Isthmus.Benchmarks sync [--records N] [--quick] [--postgres <Npgsql connection string>] [--no-sqlite]
-                                       [--synchronous full|normal] [--load-only] [--out <report.md>] [--label <text>]
+                                       [--synchronous full|normal] [--load-only] [--allocations] [--out <report.md>] [--label <text>]
         """;
 
     public static SyncOptions Parse(IReadOnlyList<string> args)
@@ -48,6 +51,7 @@ public sealed record SyncOptions
                 "--postgres" => options with { Postgres = Value() is { Length: > 0 } pg ? pg : null },
                 "--no-sqlite" => options with { SqliteSource = false },
                 "--load-only" => options with { LoadOnly = true },
+                "--allocations" => options with { Allocations = true },
                 "--synchronous" => options with { Synchronous = Value() is "normal" ? "normal" : "full" },
                 "--out" => options with { OutputPath = Path.GetFullPath(Value()) },
                 "--label" => options with { Label = Value() },
@@ -61,9 +65,27 @@ public sealed record SyncOptions
 
 /// <summary>One measured step of a scenario.</summary>
 public sealed record SyncPhase(string Name, TimeSpan Elapsed, string Outcome, CpuShare Cpu, string LoadBefore, string LoadAfter,
-    IReadOnlyDictionary<string, (long Calls, TimeSpan Time, long Items)> Store, long ApiCalls, long ApiWrites, long ApiReads)
+    IReadOnlyDictionary<string, (long Calls, TimeSpan Time, long Items)> Store, long ApiCalls, long ApiWrites, long ApiReads, GcShare Gc)
 {
     public double Rate(int records) => records / Elapsed.TotalSeconds;
+}
+
+/// <summary>
+/// What the engine's process allocated and how often it collected during a phase: unlike times, allocations hardly move with
+/// the machine's load, so they show whether a change made the engine do less.
+/// </summary>
+public readonly record struct GcShare(long AllocatedBytes, int Gen0, int Gen1, int Gen2, TimeSpan Paused)
+{
+    public static GcShare Start() => Now();
+
+    public GcShare Stop()
+    {
+        var now = Now();
+        return new(now.AllocatedBytes - AllocatedBytes, now.Gen0 - Gen0, now.Gen1 - Gen1, now.Gen2 - Gen2, now.Paused - Paused);
+    }
+
+    private static GcShare Now() =>
+        new(GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
 }
 
 /// <summary>A scenario's results: one source database, every phase.</summary>
@@ -259,9 +281,11 @@ public sealed class SyncBenchmark(SyncOptions options, Action<string> log)
         var loadBefore = MachineInfo.Read().LoadAverage;
         var storeBefore = store.Snapshot();
         var statsBefore = await StatsAsync(control, cancellationToken);
+        var gc = GcShare.Start();
         long start = Stopwatch.GetTimestamp();
         var (outcome, cpu) = await CpuShare.MeasureAsync(emulator, run);
         var elapsed = Stopwatch.GetElapsedTime(start);
+        gc = gc.Stop();
         var statsAfter = await StatsAsync(control, cancellationToken);
         var storeAfter = store.Snapshot();
         var delta = storeAfter.ToDictionary(kv => kv.Key, kv =>
@@ -273,7 +297,7 @@ public sealed class SyncBenchmark(SyncOptions options, Action<string> log)
             delta.Where(kv => kv.Value.Item1 > 0).ToDictionary(kv => kv.Key, kv => kv.Value),
             Total(statsAfter, "apiCalls") - Total(statsBefore, "apiCalls"),
             Total(statsAfter, "writes") - Total(statsBefore, "writes"),
-            Total(statsAfter, "reads") - Total(statsBefore, "reads"));
+            Total(statsAfter, "reads") - Total(statsBefore, "reads"), gc);
     }
 
     static long Total(JsonElement stats, string property) => !stats.TryGetProperty(property, out var value) ? 0

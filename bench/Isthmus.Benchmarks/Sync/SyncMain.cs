@@ -18,6 +18,7 @@ public static class SyncMain
             return 1;
         }
 
+        using var allocations = options.Allocations ? new AllocationListener() : null;
         var machine = MachineInfo.Read();
         var started = DateTimeOffset.UtcNow;
         using var cancel = new CancellationTokenSource(TimeSpan.FromHours(1));
@@ -62,7 +63,7 @@ public static class SyncMain
             }
         }
 
-        var report = SyncReport.Markdown(machine, started, options, results, skipped);
+        var report = SyncReport.Markdown(machine, started, options, results, skipped, allocations?.Top(25).ToList());
         Console.WriteLine();
         Console.Write(report);
         if (options.OutputPath is { } output)

@@ -10,7 +10,7 @@ public static class SyncReport
     public static readonly TimeSpan ReconcileTarget = TimeSpan.FromSeconds(20);
 
     public static string Markdown(MachineInfo machine, DateTimeOffset started, SyncOptions options, IReadOnlyList<SyncScenarioResult> results,
-        IReadOnlyList<string> skipped)
+        IReadOnlyList<string> skipped, IReadOnlyList<string>? allocations = null)
     {
         var sb = new StringBuilder();
         void L(string line = "") => sb.Append(line).Append('\n');
@@ -33,14 +33,15 @@ public static class SyncReport
             L();
             L($"Seeding the table took {r.Seed.TotalSeconds:0.0} s (not measured).");
             L();
-            L("| phase | time | records/s | CPU cores engine / emulator / other | load avg before → after | store calls (commits) | emulator API calls / writes / reads |");
-            L("|---|---|---|---|---|---|---|");
+            L("| phase | time | records/s | CPU cores engine / emulator / other | load avg before → after | store calls (commits) | emulator API calls / writes / reads | engine allocated per record, GCs gen0/1/2, paused |");
+            L("|---|---|---|---|---|---|---|---|");
             foreach (var p in r.Phases)
             {
                 var calls = p.Store.Values.Sum(v => v.Calls);
                 var commits = p.Store.TryGetValue("CommitAsync", out var c) ? c.Calls : 0;
                 L($"| {p.Name} | {p.Elapsed.TotalSeconds:0.00} s | {p.Rate(r.Records):N0} | {p.Cpu.BenchCores:0.00} / {p.Cpu.ServerCores:0.00} / {p.Cpu.OtherCores:0.00} "
-                    + $"| {p.LoadBefore} → {p.LoadAfter} | {calls:N0} ({commits:N0}) | {p.ApiCalls:N0} / {p.ApiWrites:N0} / {p.ApiReads:N0} |");
+                    + $"| {p.LoadBefore} → {p.LoadAfter} | {calls:N0} ({commits:N0}) | {p.ApiCalls:N0} / {p.ApiWrites:N0} / {p.ApiReads:N0} "
+                    + $"| {p.Gc.AllocatedBytes / (double)r.Records / 1024:N1} KB, {p.Gc.Gen0:N0}/{p.Gc.Gen1:N0}/{p.Gc.Gen2:N0}, {p.Gc.Paused.TotalSeconds:0.00} s |");
             }
 
             L();
@@ -74,6 +75,19 @@ public static class SyncReport
             {
                 L();
                 L($"**error:** {e}");
+            }
+        }
+
+        if (allocations is { Count: > 0 })
+        {
+            L();
+            L("## Types allocated most (whole run, sampled by the runtime's allocation ticks)");
+            L();
+            L("| type | allocated | share |");
+            L("|---|---|---|");
+            foreach (var line in allocations)
+            {
+                L(line);
             }
         }
 

@@ -21,7 +21,7 @@ public static class RecordMapper
     /// <summary>The model values of <paramref name="record"/> for every field the mapping reads; problems instead when any value is wrong.</summary>
     public static (Dictionary<string, JsonNode?> Values, List<MappingProblem> Problems) In(Mapping mapping, JsonObject record, ExpressionEngine expressions, DateTimeOffset now)
     {
-        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        var values = new Dictionary<string, JsonNode?>(mapping.Fields.Count, StringComparer.Ordinal);
         var problems = new List<MappingProblem>();
         EvaluationScope? scope = null;
         try

@@ -96,8 +96,9 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         }
 
         var at = record.UpdatedAt ?? now;
-        var accepted = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        var ranks = new Dictionary<string, FieldOrigin?>(StringComparer.Ordinal); // the rank of what the record holds now, per changed field
+        // Sized for every value up front: growing a dictionary field by field was a good part of a load's allocations.
+        var accepted = new Dictionary<string, JsonNode?>(values.Count, StringComparer.Ordinal);
+        var ranks = new Dictionary<string, FieldOrigin?>(values.Count, StringComparer.Ordinal); // the rank of what the record holds now, per changed field
         var held = new List<(string Field, JsonNode? Value)>();
         var news = false;
         foreach (var (field, value) in values)
@@ -224,6 +225,8 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             link.Outstanding = 0;
         }
 
+        entity.Fields.EnsureCapacity(entity.Fields.Count + accepted.Count);
+        entity.Origins.EnsureCapacity(entity.Origins.Count + accepted.Count);
         foreach (var (field, value) in accepted)
         {
             entity.Fields[field] = value?.DeepClone();
@@ -237,6 +240,8 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             set.Touch(entity);
         }
 
+        link.Base.EnsureCapacity(values.Count);
+        link.BaseOrigins.EnsureCapacity(ranks.Count);
         foreach (var (field, value) in values)
         {
             link.Base[field] = value;
@@ -297,7 +302,7 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
         {
             var link = set.Link(entity.Id, mapping);
             var creating = link is null;
-            var diff = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+            var diff = new Dictionary<string, JsonNode?>(mapping.Fields.Count, StringComparer.Ordinal);
             foreach (var field in mapping.Fields)
             {
                 var name = field.Field.Name;
@@ -344,7 +349,9 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
 
             link ??= set.AddLink(entity, mapping, "sync", now);
             var values = new JsonObject();
-            var origins = new Dictionary<string, FieldOrigin>(StringComparer.Ordinal);
+            var origins = new Dictionary<string, FieldOrigin>(diff.Count, StringComparer.Ordinal);
+            link.Pending.EnsureCapacity(link.Pending.Count + diff.Count);
+            link.PendingOrigins.EnsureCapacity(link.PendingOrigins.Count + diff.Count);
             foreach (var (name, value) in diff)
             {
                 link.Pending[name] = value?.DeepClone();
@@ -384,6 +391,8 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             return;
         }
 
+        link.Base.EnsureCapacity(link.Base.Count + write.Values.Count);
+        link.BaseOrigins.EnsureCapacity(link.BaseOrigins.Count + write.Values.Count);
         foreach (var (name, value) in write.Values)
         {
             link.Base[name] = value?.DeepClone();
