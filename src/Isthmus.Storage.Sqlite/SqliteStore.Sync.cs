@@ -467,7 +467,7 @@ public sealed partial class SqliteStore : ISyncStore
         Expect(ref reader, JsonTokenType.StartObject);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var field = reader.GetString()!;
+            var field = StoredNames.Read(ref reader)!;
             reader.Read();
             Expect(ref reader, JsonTokenType.StartObject);
             string? source = null;
@@ -475,22 +475,25 @@ public sealed partial class SqliteStore : ISyncStore
             var step = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString();
-                reader.Read();
-                switch (name)
+                if (reader.ValueTextEquals("s"u8))
                 {
-                    case "s":
-                        source = reader.GetString();
-                        break;
-                    case "at":
-                        at = reader.GetInt64();
-                        break;
-                    case "n":
-                        step = reader.GetInt32();
-                        break;
-                    default:
-                        reader.Skip();
-                        break;
+                    reader.Read();
+                    source = StoredNames.Read(ref reader);
+                }
+                else if (reader.ValueTextEquals("at"u8))
+                {
+                    reader.Read();
+                    at = reader.GetInt64();
+                }
+                else if (reader.ValueTextEquals("n"u8))
+                {
+                    reader.Read();
+                    step = reader.GetInt32();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
                 }
             }
 

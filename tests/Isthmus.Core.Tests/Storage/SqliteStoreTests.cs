@@ -171,6 +171,38 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Origins_read_back_keep_every_name_and_share_one_string_per_name()
+    {
+        // Field and source names as stored: plain, escaped by the JSON writer (non-ASCII), longer than the names shared.
+        var long_ = new string('f', 80);
+        string[] fields = ["name", "名前", long_];
+        var origins = fields.ToDictionary(f => f, f => new Isthmus.Sync.FieldOrigin(f == "name" ? "erp" : "crm-東", Now) { Step = f.Length % 3 }, StringComparer.Ordinal);
+        var commit = new SyncCommit();
+        foreach (var id in new[] { "a", "b" })
+        {
+            var entity = new Isthmus.Sync.EntityState("Customer", id) { UpdatedAt = Now };
+            foreach (var (field, origin) in origins)
+            {
+                entity.Fields[field] = System.Text.Json.Nodes.JsonValue.Create(field + id);
+                entity.Origins[field] = origin;
+            }
+
+            commit.Entities.Add((entity, []));
+        }
+
+        await _store.Sync.CommitAsync(commit, CancellationToken.None);
+        var read = (await _store.Sync.EntitiesAsync("Customer", ["a", "b"], CancellationToken.None)).OrderBy(e => e.Id).ToList();
+        foreach (var entity in read)
+        {
+            Assert.Equal(fields.Order(StringComparer.Ordinal), entity.Origins.Keys.Order(StringComparer.Ordinal));
+            Assert.All(fields, f => Assert.Equal((origins[f].Source, origins[f].At, origins[f].Step), (entity.Origins[f].Source, entity.Origins[f].At, entity.Origins[f].Step)));
+        }
+
+        Assert.Same(read[0].Origins.Keys.Single(k => k == "name"), read[1].Origins.Keys.Single(k => k == "name"));
+        Assert.Same(read[0].Origins["name"].Source, read[1].Origins["name"].Source);
+    }
+
+    [Fact]
     public async Task Append_SameConnectionAndId_IsADuplicate_OtherConnectionIsNot()
     {
         var first = await _store.AppendEventAsync("oa", Draft("e1"), Now, null, CancellationToken.None);
