@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime;
 using System.Text;
 
 namespace Isthmus.Benchmarks.Sync;
@@ -21,6 +22,8 @@ public static class SyncReport
         L($"- load average at start: {machine.LoadAverage}");
         L($"- {options.Records:N0} records; store `synchronous: {options.Synchronous}`; the sync engine (store, sql and http connectors) runs in the "
             + "benchmark process; the record-system emulator runs as a separate process on 127.0.0.1");
+        L($"- garbage collector of the engine's process: {(GCSettings.IsServerGC ? "server" : "workstation")}, {(GCSettings.LatencyMode == GCLatencyMode.Batch ? "not " : "")}concurrent, "
+            + (Environment.GetEnvironmentVariable("DOTNET_GCgen0size") is { Length: > 0 } gen0 ? $"gen0 budget `DOTNET_GCgen0size={gen0}`" : "default gen0 budget"));
         foreach (var s in skipped)
         {
             L($"- {s}");
