@@ -174,7 +174,10 @@ public sealed class EvaluationScope : IDisposable
         }
         catch (JavaScriptException e)
         {
-            throw Failure(expression, e.Message, e);
+            // The engine refuses code from strings in words meant for its host; should they change, they are shown as they are.
+            throw Failure(expression, e.Message.StartsWith("String compilation has been disabled", StringComparison.Ordinal)
+                ? "it makes code from a string (eval, new Function, a function's constructor), which expressions may not do"
+                : e.Message, e);
         }
         catch (NestingTooDeepException e)
         {

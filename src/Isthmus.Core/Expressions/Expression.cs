@@ -1,15 +1,15 @@
 using Acornima;
-using SourceLocation = Isthmus.Configuration.SourceLocation;
 using Acornima.Ast;
-using Isthmus.Configuration;
 using Jint;
+using SourceLocation = Isthmus.Configuration.SourceLocation;
 
 namespace Isthmus.Expressions;
 
 /// <summary>A compiled expression (e.g. <c>data.amount &gt; 100000 &amp;&amp; data.customer.credit == 'A'</c>). Thread-safe.</summary>
 public sealed class Expression
 {
-    // Names through which a script reaches the global object, and so every variable, without naming it.
+    // Names through which a script reaches the global object, and so every variable, without naming it (code from strings
+    // is refused by the sandbox as well).
     private static readonly HashSet<string> GlobalReaches = new(StringComparer.Ordinal) { "globalThis", "eval", "Function" };
 
     // Prepared scripts hold only the parsed, immutable AST, so one instance serves every pooled engine.

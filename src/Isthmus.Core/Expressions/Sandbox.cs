@@ -46,7 +46,10 @@ internal sealed class Sandbox
         Engine = new Engine(options =>
         {
             options.TimeSystem = new RunClock(this);
+            // No code from strings (eval, new Function, a function's constructor): an expression is the code it shows, which
+            // is also what lets a scope give the engine only the variables an expression names.
             options
+            .DisableStringCompilation()
             .LocalTimeZone(TimeZoneInfo.Utc)
             .Strict()
             .TimeoutInterval(Timeout)

@@ -33,6 +33,18 @@ public class SandboxTests
         Assert.Contains("is not defined", Scopes.Fails(source).Message, StringComparison.Ordinal);
 
     [Theory]
+    [InlineData("eval('1 + 1')")]
+    [InlineData("new Function('return 1')()")]
+    [InlineData("(() => 0).constructor('return 1')()")]
+    [InlineData("[]['constr' + 'uctor']['constr' + 'uctor']('return data')()")]
+    public void Evaluate_CodeFromAString_IsRefused(string source) => Scopes.Fails(source);
+
+    [Fact]
+    public void Evaluate_CodeFromAString_SaysWhy() =>
+        Assert.Contains("failed: it makes code from a string (eval, new Function, a function's constructor), which expressions may not do",
+            Scopes.Fails("(() => 0).constructor('return rec' + 'ord')()").Message, StringComparison.Ordinal);
+
+    [Theory]
     [InlineData("globalThis.leak = 1")]
     [InlineData("Math.max = null")]
     [InlineData("Array.prototype.leak = 1")]
