@@ -406,14 +406,20 @@ public sealed partial class SqliteStore : ISyncStore
 
     private static Dictionary<string, JsonNode?> Values(byte[] json)
     {
-        // Detached from the parsed object, its nodes become the values without a copy.
-        var parsed = JsonNode.Parse(json)!.AsObject();
-        var entries = parsed.ToArray();
-        parsed.Clear();
-        var values = new Dictionary<string, JsonNode?>(entries.Length, StringComparer.Ordinal);
-        foreach (var (k, v) in entries)
+        // Each value is a node over the one parsed document, as JsonNode.Parse would make it, without the object around them
+        // (which held every value a second time, in a dictionary of its own). The document is not disposed: the nodes read it.
+        var root = JsonDocument.Parse(json).RootElement;
+        var values = new Dictionary<string, JsonNode?>(root.GetPropertyCount(), StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
         {
-            values[k] = v;
+            var value = property.Value;
+            values[property.Name] = value.ValueKind switch
+            {
+                JsonValueKind.Null => null,
+                JsonValueKind.Object => JsonObject.Create(value),
+                JsonValueKind.Array => JsonArray.Create(value),
+                _ => JsonValue.Create(value),
+            };
         }
 
         return values;
