@@ -240,6 +240,20 @@ public sealed partial class SyncEngine
     }
 
     /// <remarks>A field that could not be read in (a reference to a record no entity is linked to) has no model value to compare with.</remarks>
+    // A loop rather than a lambda: a closure capturing the field's name was allocated for every field of every record compared.
+    private static bool HasProblem(List<MappingProblem> problems, string field)
+    {
+        foreach (var problem in problems)
+        {
+            if (problem.Field == field)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static List<FieldDrift> Compare(SyncWorkingSet set, Mapping mapping, EntityState entity,
         (Dictionary<string, JsonNode?> Values, List<MappingProblem> Problems) mapped)
     {
@@ -248,7 +262,7 @@ public sealed partial class SyncEngine
         {
             var name = field.Field.Name;
             if (set.Conflict(entity.Id, name) is { Open: true } || !mapped.Values.TryGetValue(name, out var value)
-                || mapped.Problems.Exists(p => p.Field == name))
+                || HasProblem(mapped.Problems, name))
             {
                 continue;
             }
