@@ -173,10 +173,15 @@ internal sealed class SyncPlanner(EntityDefinition definition, ExpressionEngine 
             }
         }
 
-        var merged = new Dictionary<string, JsonNode?>(entity.Fields, StringComparer.Ordinal);
-        foreach (var (field, value) in accepted)
+        // What the entity would hold, for validation only (read, never changed); a copy only when both sides hold values.
+        var merged = accepted.Count == 0 ? entity.Fields : accepted;
+        if (entity.Fields.Count > 0 && accepted.Count > 0)
         {
-            merged[field] = value;
+            merged = new Dictionary<string, JsonNode?>(entity.Fields, StringComparer.Ordinal);
+            foreach (var (field, value) in accepted)
+            {
+                merged[field] = value;
+            }
         }
 
         var invalid = Validate(merged, created, now);
