@@ -239,7 +239,6 @@ public sealed partial class SyncEngine
             repaired + repairedMissing + repairedUnlinked);
     }
 
-    /// <remarks>A field that could not be read in (a reference to a record no entity is linked to) has no model value to compare with.</remarks>
     // A loop rather than a lambda: a closure capturing the field's name was allocated for every field of every record compared.
     private static bool HasProblem(List<MappingProblem> problems, string field)
     {
@@ -254,6 +253,7 @@ public sealed partial class SyncEngine
         return false;
     }
 
+    /// <remarks>A field that could not be read in (a reference to a record no entity is linked to) has no model value to compare with.</remarks>
     private static List<FieldDrift> Compare(SyncWorkingSet set, Mapping mapping, EntityState entity,
         (Dictionary<string, JsonNode?> Values, List<MappingProblem> Problems) mapped)
     {
