@@ -14,7 +14,9 @@ internal static class IsthmusApi
 {
     public static void MapIsthmusApi(this WebApplication app)
     {
-        var api = app.MapGroup("/api/v1").AddEndpointFilter<ApiKeyFilter>().WithTags("Isthmus");
+        // One filter for every endpoint (its keys are a singleton): AddEndpointFilter<T> would compile a factory for it from an
+        // expression tree at start, JIT work for an object made once.
+        var api = app.MapGroup("/api/v1").AddEndpointFilter(new ApiKeyFilter(app.Services.GetRequiredService<ApiKeys>())).WithTags("Isthmus");
 
         api.MapGet("/events", async Task<IResult> (HostState s, string? connection, string? type, string? key, string? status, long? before, int? limit, CancellationToken ct) =>
         {
