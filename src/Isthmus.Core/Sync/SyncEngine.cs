@@ -320,7 +320,7 @@ public sealed partial class SyncEngine : IAsyncDisposable
         var definition = Model.Entity(entity);
         if (definition is null)
         {
-            return SyncRefusal.NotFound($"there is no entity '{entity}' ({(Model.Entities.Count == 0 ? "none is declared" : "declared: " + string.Join(", ", Model.Entities.Select(e => e.Name)))})");
+            return UnknownEntity(entity);
         }
 
         SyncRefusal? failure = null;
@@ -437,14 +437,16 @@ public sealed partial class SyncEngine : IAsyncDisposable
         return failure;
     }
 
+    private SyncRefusal UnknownEntity(string entity) => SyncRefusal.NotFound(
+        $"there is no entity '{entity}' ({(Model.Entities.Count == 0 ? "none is declared" : "declared: " + string.Join(", ", Model.Entities.Select(e => e.Name)))})");
+
     /// <summary>The mapping of <paramref name="entity"/> to <paramref name="connection"/> (and record type, when it has several); why not when there is none.</summary>
     public (EntityDefinition? Definition, Mapping? Mapping, SyncRefusal? Refusal) Find(string entity, string connection, string? recordType)
     {
         var definition = Model.Entity(entity);
         if (definition is null)
         {
-            var known = Model.Entities.Count == 0 ? "none is declared" : "declared: " + string.Join(", ", Model.Entities.Select(e => e.Name));
-            return (null, null, SyncRefusal.NotFound($"there is no entity '{entity}' ({known})"));
+            return (null, null, UnknownEntity(entity));
         }
 
         var mappings = definition.Mappings.Where(m => m.Connection == connection && (recordType is null || m.RecordType == recordType)).ToList();
