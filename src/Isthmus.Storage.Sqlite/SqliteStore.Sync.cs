@@ -537,19 +537,16 @@ public sealed partial class SqliteStore : ISyncStore
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString();
+            // Matched as UTF-8, as ReadOrigins matches its keys: decoding the two names of every link read was waste.
+            var into = reader.ValueTextEquals("base"u8) ? link.BaseOrigins : reader.ValueTextEquals("pending"u8) ? link.PendingOrigins : null;
             reader.Read();
-            switch (name)
+            if (into is null)
             {
-                case "base":
-                    ReadOrigins(ref reader, link.BaseOrigins);
-                    break;
-                case "pending":
-                    ReadOrigins(ref reader, link.PendingOrigins);
-                    break;
-                default:
-                    reader.Skip();
-                    break;
+                reader.Skip();
+            }
+            else
+            {
+                ReadOrigins(ref reader, into);
             }
         }
     }
