@@ -203,6 +203,29 @@ public sealed class SqliteStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_links_base_and_pending_origins_read_back_each_into_its_own_place()
+    {
+        var link = new Isthmus.Sync.LinkState("Customer", "a", "crm", "customers")
+        {
+            RecordId = "r-a",
+            Base = new() { ["name"] = System.Text.Json.Nodes.JsonValue.Create("Ann") },
+            Pending = new() { ["city"] = System.Text.Json.Nodes.JsonValue.Create("Oslo") },
+            BaseOrigins = { ["name"] = new Isthmus.Sync.FieldOrigin("erp", Now) { Step = 1 } },
+            PendingOrigins = { ["city"] = new Isthmus.Sync.FieldOrigin("oa", Now.AddSeconds(5)) { Step = 2 } },
+            LinkedAt = Now,
+            SyncedAt = Now,
+        };
+        var commit = new SyncCommit();
+        commit.Links.Add(link);
+        await _store.Sync.CommitAsync(commit, CancellationToken.None);
+
+        var read = Assert.Single(await _store.Sync.LinksOfAsync("Customer", ["a"], CancellationToken.None));
+        Assert.Equal(["name erp 1"], read.BaseOrigins.Select(o => $"{o.Key} {o.Value.Source} {o.Value.Step}"));
+        Assert.Equal(["city oa 2"], read.PendingOrigins.Select(o => $"{o.Key} {o.Value.Source} {o.Value.Step}"));
+        Assert.Equal(Now.AddSeconds(5), read.PendingOrigins["city"].At);
+    }
+
+    [Fact]
     public async Task Append_SameConnectionAndId_IsADuplicate_OtherConnectionIsNot()
     {
         var first = await _store.AppendEventAsync("oa", Draft("e1"), Now, null, CancellationToken.None);
